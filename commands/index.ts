@@ -1,2 +1,3 @@
-import Hello from './hello.ts'
-export const COMMANDS = {hello: Hello}
+import Trace from './trace.ts'
+
+export const COMMANDS = {trace: Trace}

@@ -45,9 +45,13 @@ export type StepEvent =
   /** A whole table/base chain finished at this hook with this verdict (ACCEPT lets the next entry run). */
   | ({type: 'table-verdict'; verdict: Verdict} & Where)
   | {type: 'conntrack'; family: Family; hook: HookName; action: string; state: string; text: string}
+  /** A NAT translation: from the rule that asked for it (first packet) or from the conntrack entry (later packets). */
+  | {type: 'nat'; family: Family; hook: HookName; kind: NatKind; from: string; to: string; table?: string; chain?: string; index?: number; text: string}
   | {type: 'route'; family: Family; phase: 'input' | 'output' | 'reroute'; result: RouteResult; text: string}
   | {type: 'branch'; label: string; taken: boolean; num: number; den: number; text: string}
   | {type: 'note'; text: string; level: 'info' | 'warning'}
   | {type: 'disposition'; disposition: Disposition; oif: string | null; text: string; final: PacketState}
 
 export type Disposition = 'local' | 'forward' | 'output' | 'drop' | 'reject' | 'stolen' | 'queue'
+
+export type NatKind = 'dnat' | 'snat' | 'masquerade' | 'redirect' | 'netmap' | 'reverse' | 'null'

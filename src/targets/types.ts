@@ -22,6 +22,11 @@ export type Effect =
   | {kind: 'log'; text: string}
   /** A packet sent back by REJECT. */
   | {kind: 'reject'; with: string; text: string}
+  /**
+   * A NAT target's request (DNAT/SNAT/MASQUERADE/REDIRECT/NETMAP). The engine turns it into a conntrack mapping:
+   * address choice for MASQUERADE/REDIRECT needs routing and interfaces, which targets do not see.
+   */
+  | {kind: 'nat'; nat: NatRequest; text: string}
   /** Anything else worth saying, including unmodelled targets and the assumption made. */
   | {kind: 'note'; text: string; unmodelled?: boolean}
 
@@ -46,4 +51,20 @@ export interface TargetInstance<S = any> {
   /** `-g` rather than `-j` (only meaningful for chain targets). */
   readonly goto: boolean
   readonly unmodelled?: boolean
+}
+
+/** What a NAT target asks for (net/netfilter/xt_nat.c, nf_nat_masquerade.c, nf_nat_redirect.c, xt_NETMAP.c). */
+export interface NatRequest {
+  type: 'dnat' | 'snat' | 'masquerade' | 'redirect' | 'netmap'
+  /** Address range (inclusive), when given (`--to-destination 10.0.0.1-10.0.0.3:80`). */
+  addrMin?: string
+  addrMax?: string
+  /** NETMAP: the prefix to map onto, `10.1.0.0/16`. */
+  prefix?: string
+  /** Port range (inclusive), when given (`:8080`, `--to-ports 8080-8090`). */
+  portMin?: number
+  portMax?: number
+  random?: boolean
+  randomFully?: boolean
+  persistent?: boolean
 }

@@ -1,0 +1,88 @@
+/**
+ * Conntrack lookup as nf_conntrack_in does it (net/netfilter/nf_conntrack_core.c): find the entry whose original
+ * or reply tuple equals the packet's tuple; otherwise the protocol decides whether a new entry may be created
+ * (net/netfilter/nf_conntrack_proto_tcp.c tcp_new / tcp_conntracks[]).
+ */
+import type {ConntrackEntry} from '../model/snapshot.ts'
+import {PROTO, TCP_FLAGS, tcpFlagsText} from '../model/packet.ts'
+import {CT_STATUS, type CtView, type PacketState, type Tuple} from './state.ts'
+
+export function tupleKey(t: Tuple, zone = 0): string {
+  return `${t.proto}|${t.src.text}|${t.sport ?? ''}|${t.dst.text}|${t.dport ?? ''}|${zone}`
+}
+
+export function tupleText(t: Tuple): string {
+  const port = (a: string, p?: number) => (p === undefined ? a : a.includes(':') ? `[${a}]:${p}` : `${a}:${p}`)
+  return `${port(t.src.text, t.sport)} → ${port(t.dst.text, t.dport)}`
+}
+
+/** The tuple conntrack builds from a packet. ICMP echo would use id/type; the engine has no id, so ports stay unset. */
+export function packetTuple(pkt: PacketState): Tuple {
+  return {proto: pkt.proto, src: pkt.src, dst: pkt.dst, sport: pkt.sport, dport: pkt.dport}
+}
+
+export function invert(t: Tuple): Tuple {
+  return {proto: t.proto, src: t.dst, dst: t.src, sport: t.dport, dport: t.sport}
+}
+
+export interface CtLookup {
+  ct: CtView | null
+  action: 'found' | 'new' | 'invalid'
+  text: string
+  entry?: ConntrackEntry
+}
+
+/** The conntrack table: snapshot entries indexed by both tuples. */
+export class ConntrackTable {
+  private byTuple = new Map<string, {entry: ConntrackEntry; dir: 'ORIGINAL' | 'REPLY'}>()
+
+  constructor(entries: readonly ConntrackEntry[], readonly known: boolean) {
+    for (const entry of entries) {
+      this.byTuple.set(tupleKey(entry.orig, entry.zone), {entry, dir: 'ORIGINAL'})
+      this.byTuple.set(tupleKey(entry.reply, entry.zone), {entry, dir: 'REPLY'})
+    }
+  }
+
+  get size(): number {
+    return this.byTuple.size / 2
+  }
+
+  lookup(pkt: PacketState, zone: number): CtLookup {
+    const tuple = packetTuple(pkt)
+    const hit = this.byTuple.get(tupleKey(tuple, zone))
+    if (hit) {
+      const {entry, dir} = hit
+      const established = dir === 'REPLY' || (entry.status & CT_STATUS.SEEN_REPLY) !== 0
+      const ct: CtView = {
+        state: established ? 'ESTABLISHED' : 'NEW', dir, status: entry.status, mark: entry.mark, zone: entry.zone,
+        orig: entry.orig, reply: entry.reply, expires: entry.timeout, origin: entry.origin,
+      }
+      const why = dir === 'REPLY' ? 'the packet is a reply of that connection' : established ? 'the connection has seen a reply' : 'the connection has not seen a reply yet'
+      return {ct, action: 'found', entry, text: `entry ${entry.origin} (${tupleText(entry.orig)}) matches in the ${dir.toLowerCase()} direction: ${ct.state}, because ${why}`}
+    }
+    const invalid = newConnectionInvalid(pkt)
+    if (invalid) return {ct: null, action: 'invalid', text: `no entry for ${tupleText(tuple)}, and ${invalid}: INVALID (no entry is created)`}
+    const ct: CtView = {state: 'NEW', dir: 'ORIGINAL', status: 0, mark: 0, zone, orig: tuple, reply: invert(tuple), origin: 'new'}
+    const where = this.known ? 'no entry in the snapshot matches' : 'the snapshot has no conntrack table (assumed empty)'
+    return {ct, action: 'new', text: `${where} ${tupleText(tuple)}: a new entry is created, state NEW`}
+  }
+}
+
+/**
+ * Why a packet without an entry cannot start one, or undefined if it can. TCP: tcp_new() creates entries for
+ * SYN, and for a bare ACK with nf_conntrack_tcp_loose=1 (the default: mid-stream pickup); SYN-ACK, FIN and RST
+ * without an entry map to sIV in tcp_conntracks[0][..][sNO]; invalid flag combinations are refused by tcp_error().
+ */
+function newConnectionInvalid(pkt: PacketState): string | undefined {
+  if (pkt.proto !== PROTO.tcp || pkt.tcpFlags === undefined) return undefined
+  const f = pkt.tcpFlags & (TCP_FLAGS.SYN | TCP_FLAGS.ACK | TCP_FLAGS.FIN | TCP_FLAGS.RST | TCP_FLAGS.URG | TCP_FLAGS.PSH)
+  const {SYN, ACK, FIN, RST} = TCP_FLAGS
+  const text = tcpFlagsText(pkt.tcpFlags)
+  if ((f & (SYN | FIN)) === (SYN | FIN) || (f & (SYN | RST)) === (SYN | RST)) return `TCP flags ${text} are an invalid combination`
+  if ((f & SYN) && !(f & ACK)) return undefined
+  if (f & SYN) return `a TCP ${text} cannot start a connection`
+  if (f & RST) return `a TCP ${text} cannot start a connection`
+  if (f & FIN) return `a TCP ${text} cannot start a connection`
+  if (f & ACK) return undefined
+  return `TCP flags ${text} are not valid without a connection`
+}
