@@ -5,12 +5,14 @@
  */
 import {z} from 'zod'
 import {parseAddr, parseCidr, makeCidr, type Cidr, type Family, type IpAddr} from '../net/addr.ts'
-import {PROTO} from '../model/packet.ts'
+import {PROTO, protoName} from '../model/packet.ts'
 import type {Diagnostic, Interface, IpRule, Route} from '../model/snapshot.ts'
 
 export interface Parsed<T> {
   value: T[]
   diagnostics: Diagnostic[]
+  /** False when the file as a whole could not be read (not JSON, not an array): its part stays unknown. */
+  ok: boolean
 }
 
 /** Reserved table ids (include/uapi/linux/rtnetlink.h rt_class_t); iproute2 prints these by name. */
@@ -94,9 +96,9 @@ function entries<S extends z.ZodType, T>(text: string, file: string, schema: S, 
   try {
     data = JSON.parse(text)
   } catch (e) {
-    return {value: [], diagnostics: [{file, severity: 'error', message: `not JSON: ${(e as Error).message}`}]}
+    return {value: [], ok: false, diagnostics: [{file, severity: 'error', message: `not JSON: ${(e as Error).message}`}]}
   }
-  if (!Array.isArray(data)) return {value: [], diagnostics: [{file, severity: 'error', message: 'expected a JSON array'}]}
+  if (!Array.isArray(data)) return {value: [], ok: false, diagnostics: [{file, severity: 'error', message: 'expected a JSON array'}]}
   const value: T[] = []
   data.forEach((raw, i) => {
     const r = schema.safeParse(raw)
@@ -112,7 +114,7 @@ function entries<S extends z.ZodType, T>(text: string, file: string, schema: S, 
       diagnostics.push({file, severity: 'error', message: `entry ${i + 1}: ${(e as Error).message}`})
     }
   })
-  return {value, diagnostics}
+  return {value, diagnostics, ok: true}
 }
 
 function interfaceOf(l: z.infer<typeof Link>): Interface {
@@ -238,7 +240,7 @@ function ruleText(r: Omit<IpRule, 'text'>, detached: {iif: boolean; oif: boolean
   if (r.fwmark !== undefined) parts.push(`fwmark 0x${r.fwmark.toString(16)}${r.fwmask !== 0xffffffff ? `/0x${r.fwmask!.toString(16)}` : ''}`)
   if (r.iif) parts.push(`iif ${r.iif}${detached.iif ? ' [detached]' : ''}`)
   if (r.oif) parts.push(`oif ${r.oif}${detached.oif ? ' [detached]' : ''}`)
-  if (r.ipproto !== undefined) parts.push(`ipproto ${r.ipproto}`)
+  if (r.ipproto !== undefined) parts.push(`ipproto ${protoName(r.ipproto)}`)
   const rng = (n: string, v?: [number, number]) => v && parts.push(`${n} ${v[0] === v[1] ? v[0] : `${v[0]}-${v[1]}`}`)
   rng('sport', r.sport)
   rng('dport', r.dport)

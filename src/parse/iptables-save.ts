@@ -79,13 +79,54 @@ class RuleReader {
     private readonly family: Family,
     private readonly table: string,
     private readonly chains: ReadonlyMap<string, unknown> | ReadonlySet<string>,
-    private readonly report: (severity: Diagnostic['severity'], message: string) => void,
-    private readonly seenUnmodelled: (what: 'match' | 'target', name: string) => void,
+    private readonly report: (severity: Diagnostic['severity'], message: string, line: number) => void,
+    private readonly seenUnmodelled: (what: 'match' | 'target', name: string, line: number) => void,
+    /** Parsed instances by cacheKey(): big dumps repeat `-p tcp`, `-m tcp --dport 80`, `-j KUBE-MARK-MASQ` a lot. */
+    private readonly cache = new Map<string, MatchInstance | TargetInstance>(),
   ) {}
 
-  read(text: string, words: Words, counters: Rule['counters'], chain: string, index: number, source: Rule['source']): Rule {
+  /** The line of the rule being read, for diagnostics (lazy rules are read long after the file). */
+  private line = 0
+
+  private say(severity: Diagnostic['severity'], message: string): void {
+    this.report(severity, message, this.line)
+  }
+
+  /**
+   * A rule from its `-A CHAIN ...` text. `lazy`: matches and target are parsed on first access (700k-rule dumps
+   * load fast and a trace parses only the rules it meets); their diagnostics arrive then.
+   */
+  read(text: string, counters: Rule['counters'], chain: string, index: number, source: Rule['source'], lazy = false): Rule {
+    const rule = {chain, index, text, source} as Rule
+    if (counters) rule.counters = counters
+    if (!lazy) {
+      this.fill(rule)
+      return rule
+    }
+    return new LazyRule(rule, this)
+  }
+
+  /** Parses the rule's options into rule.matches / rule.target (and `-c` counters), as plain properties. */
+  fill(rule: Rule): void {
+    this.line = rule.source.line
+    const define = (prop: 'matches' | 'target' | 'counters', value: unknown): void => {
+      Object.defineProperty(rule, prop, {value, writable: true, configurable: true, enumerable: true})
+    }
+    // Own properties from here on (a LazyRule's getters are shadowed, so it parses once).
+    define('matches', [])
+    define('target', undefined)
+    let words: Words
+    try {
+      words = tokenize(rule.text)
+    } catch (e) {
+      const reason = errorReason(e)
+      this.say('error', `${reason}; the rule is kept as one unmodelled match without target`)
+      define('matches', [unmodelledMatchInstance('rule', rule.text, reason)])
+      return
+    }
     const parts = this.scan(words)
     const {headers, slots, target} = parts
+    const chain = rule.chain
     const proto = this.protoOf(headers.get('p'))
     const ctx: ParseCtx = proto === undefined ? {family: this.family, table: this.table, chain} : {family: this.family, table: this.table, chain, proto}
     const matches: MatchInstance[] = []
@@ -101,11 +142,9 @@ class RuleReader {
       const text = slot.opts.length ? `-m ${slot.name} ${slot.opts.map((o) => o.text).join(' ')}` : `-m ${slot.name}`
       matches.push(slot.kind ? this.instance(slot.kind, slot.opts, ctx, text, slot.name) : unmodelledMatchInstance(slot.name, text))
     }
-    const rule: Rule = {chain, index, text, source, matches}
-    const c = parts.counters ?? counters
-    if (c) rule.counters = c
-    if (target) rule.target = this.targetInstance(target, ctx)
-    return rule
+    define('matches', matches)
+    if (parts.counters) define('counters', parts.counters)
+    if (target) define('target', this.targetInstance(target, ctx))
   }
 
   /** Splits a rule's words into header options, `-m` slots with their options, and the target (no module parsing). */
@@ -124,13 +163,13 @@ class RuleReader {
     while (i < n) {
       const word = w[i]!
       if (!q[i] && word === '!') {
-        if (negNext) this.report('error', 'two `!` in a row')
+        if (negNext) this.say('error', 'two `!` in a row')
         negNext = true
         i++
         continue
       }
       if (q[i] || word.length < 2 || word.charCodeAt(0) !== 0x2d /* - */) {
-        this.report('error', `unexpected word ${wordText(word, q[i]!)} (not after an option)`)
+        this.say('error', `unexpected word ${wordText(word, q[i])} (not after an option)`)
         i++
         continue
       }
@@ -138,20 +177,20 @@ class RuleReader {
       if (word === '-m' || word === '--match' || word === '-j' || word === '--jump' || word === '-g' || word === '--goto') {
         const name = w[i]
         if (name === undefined || q[i]) {
-          this.report('error', `${word} needs a name`)
+          this.say('error', `${word} needs a name`)
           break
         }
         i++
-        if (negNext) this.report('error', `\`!\` cannot negate ${word} ${name}`)
+        if (negNext) this.say('error', `\`!\` cannot negate ${word} ${name}`)
         negNext = false
         if (word === '-m' || word === '--match') {
           for (const s of slots) if (s.name === name) s.completed = true
           const slot: MatchSlot = {name, kind: matchModule(name), implicit: false, completed: false, opts: []}
-          if (!slot.kind) this.seenUnmodelled('match', name)
+          if (!slot.kind) this.seenUnmodelled('match', name, this.line)
           slots.push(slot)
           current = slot
         } else {
-          if (target) this.report('error', `a second target ${word} ${name} (the rule already has ${target.head})`)
+          if (target) this.say('error', `a second target ${word} ${name} (the rule already has ${target.head})`)
           else target = this.targetSlot(name, word === '-g' || word === '--goto', `${word} ${name}`)
           current = target
         }
@@ -163,7 +202,7 @@ class RuleReader {
       negNext = false
       let oldNeg = false
       if (i + 1 < n && !q[i] && w[i] === '!' && (q[i + 1] || w[i + 1]!.charCodeAt(0) !== 0x2d)) {
-        if (negated) this.report('error', `two \`!\` for ${word}`)
+        if (negated) this.say('error', `two \`!\` for ${word}`)
         negated = oldNeg = true
         i++
       }
@@ -172,21 +211,21 @@ class RuleReader {
       const values = w.slice(start, i)
       let optText = negated && !oldNeg ? `! ${word}` : word
       if (oldNeg) optText += ' !'
-      for (let k = start; k < i; k++) optText += ' ' + wordText(w[k]!, q[k]!)
+      for (let k = start; k < i; k++) optText += ' ' + wordText(w[k]!, q[k])
 
       const letter = HEADER_OPTIONS[word]
       if (letter) {
-        if (headers.has(letter)) this.report('error', `${optText}: only one -${letter} is allowed in a rule`)
+        if (headers.has(letter)) this.say('error', `${optText}: only one -${letter} is allowed in a rule`)
         else headers.set(letter, {name: letter, values, negated, text: optText})
         current = undefined
         continue
       }
       if (word === '-c' || word === '--set-counters') {
         if (values.length === 2 && /^\d+$/.test(values[0]!) && /^\d+$/.test(values[1]!)) counters = {packets: BigInt(values[0]!), bytes: BigInt(values[1]!)}
-        else this.report('error', `${optText}: expects packets and bytes`)
+        else this.say('error', `${optText}: expects packets and bytes`)
         continue
       }
-      const opt: OptionArg = {name: word.replace(/^--?/, ''), values, negated, text: optText}
+      const opt: OptionArg = {name: word.slice(word.charCodeAt(1) === 0x2d ? 2 : 1), values, negated, text: optText}
       const owner = this.owner(opt.name, current, slots, target)
       if (owner) {
         owner.opts.push(opt)
@@ -199,7 +238,7 @@ class RuleReader {
       }
       implicit.opts.push(opt)
     }
-    if (negNext) this.report('error', '`!` at the end of the rule')
+    if (negNext) this.say('error', '`!` at the end of the rule')
     return counters ? {headers, slots, target, counters} : {headers, slots, target}
   }
 
@@ -214,18 +253,18 @@ class RuleReader {
 
   private targetSlot(name: string, goto: boolean, head: string): TargetSlot {
     if (this.chains.has(name)) {
-      if ((BUILTIN_CHAINS[this.table] ?? []).includes(name)) this.report('error', `${head}: cannot jump to built-in chain ${name}`)
+      if ((BUILTIN_CHAINS[this.table] ?? []).includes(name)) this.say('error', `${head}: cannot jump to built-in chain ${name}`)
       return {name, goto, kind: jumpTarget, opts: [{name: goto ? 'g' : 'j', values: [name], negated: false, text: head}], head}
     }
     if (goto) {
-      this.report('error', `${head}: no chain ${name} in table ${this.table}`)
+      this.say('error', `${head}: no chain ${name} in table ${this.table}`)
       return {name, goto, opts: [], head}
     }
     const kind = targetModule(name)
     if (!kind) {
       // A name that looks like a chain (not an all-caps target name like CT or TPROXY) is a jump to a missing chain.
-      if (/[a-z]/.test(name) || name.includes('-')) this.report('error', `${head}: no chain ${name} in table ${this.table}`)
-      else this.seenUnmodelled('target', name)
+      if (/[a-z]/.test(name) || name.includes('-')) this.say('error', `${head}: no chain ${name} in table ${this.table}`)
+      else this.seenUnmodelled('target', name, this.line)
     }
     return {name, goto, kind, opts: [], head}
   }
@@ -233,21 +272,32 @@ class RuleReader {
   private targetInstance(t: TargetSlot, ctx: ParseCtx): TargetInstance {
     const text = t.kind === jumpTarget ? t.head : [t.head, ...t.opts.map((o) => o.text)].join(' ')
     if (!t.kind) return {...unmodelledTargetInstance(t.name, text), goto: t.goto}
+    const key = cacheKey('j', t.kind.name, ctx, text)
+    const cached = this.cache.get(key) as TargetInstance | undefined
+    if (cached) return cached
     try {
-      return {kind: t.kind, spec: t.kind.parse(t.opts, ctx), text, goto: t.goto}
+      const inst: TargetInstance = {kind: t.kind, spec: t.kind.parse(t.opts, ctx), text, goto: t.goto}
+      this.cache.set(key, inst)
+      return inst
     } catch (e) {
       const reason = errorReason(e)
-      this.report('error', `${text}: ${reason}`)
+      this.say('error', `${text}: ${reason}`)
       return {...unmodelledTargetInstance(t.name, text, reason), goto: t.goto}
     }
   }
 
   private instance(kind: MatchKind, opts: OptionArg[], ctx: ParseCtx, text: string, name: string): MatchInstance {
+    const shared = !PER_RULE_STATE.has(kind.name)
+    const key = cacheKey('m', kind.name, ctx, text)
+    const cached = shared ? (this.cache.get(key) as MatchInstance | undefined) : undefined
+    if (cached) return cached
     try {
-      return {kind, spec: kind.parse(opts, ctx), text}
+      const inst: MatchInstance = {kind, spec: kind.parse(opts, ctx), text}
+      if (shared) this.cache.set(key, inst)
+      return inst
     } catch (e) {
       const reason = errorReason(e)
-      this.report('error', `${text}: ${reason}`)
+      this.say('error', `${text}: ${reason}`)
       return unmodelledMatchInstance(name, text, reason)
     }
   }
@@ -260,7 +310,7 @@ class RuleReader {
     const unknown = kind ? slot.opts.filter((o) => !kind.options.includes(o.name)) : slot.opts
     if (unknown.length) {
       const why = p?.negated ? ` (-p is negated: ${p.text})` : p ? '' : ' (and no -p protocol to imply a module)'
-      for (const o of unknown) this.report('error', `unknown option ${o.text}${why}`)
+      for (const o of unknown) this.say('error', `unknown option ${o.text}${why}`)
       return unmodelledMatchInstance(name ?? 'unknown', text, `unknown option ${unknown[0]!.text}`)
     }
     return this.instance(kind!, slot.opts, ctx, text, name!)
@@ -275,9 +325,70 @@ class RuleReader {
   }
 }
 
+const READER = Symbol('reader')
+
+/**
+ * A rule whose options are parsed on first access of matches/target (prototype getters: no per-rule closures,
+ * which matters at 700k rules). Own data stays plain; toJSON() shows the parsed form.
+ */
+class LazyRule implements Rule {
+  chain: string
+  index: number
+  text: string
+  source: Rule['source']
+  counters?: Rule['counters']
+  private [READER]?: RuleReader
+
+  constructor(base: Rule, reader: RuleReader) {
+    this.chain = base.chain
+    this.index = base.index
+    this.text = base.text
+    this.source = base.source
+    if (base.counters) this.counters = base.counters
+    this[READER] = reader
+  }
+
+  get matches(): MatchInstance[] {
+    this.parse()
+    return this.matches
+  }
+
+  get target(): TargetInstance | undefined {
+    this.parse()
+    return this.target
+  }
+
+  /** fill() defines matches/target as own properties, which shadow the getters from then on. */
+  private parse(): void {
+    const reader = this[READER]!
+    this[READER] = undefined
+    reader.fill(this)
+  }
+
+  toJSON(): Rule {
+    const {chain, index, text, source, counters, matches, target} = this
+    return {chain, index, text, source, matches, ...(counters ? {counters} : {}), ...(target ? {target} : {})}
+  }
+}
+
 /** The module `-p` loads for options without `-m` (libxtables: the protocol's name; `icmp6` for IPv6-ICMP). */
 function implicitModuleName(proto: number | undefined): string | undefined {
   return proto === undefined ? undefined : proto === PROTO.icmpv6 ? 'icmp6' : protoName(proto)
+}
+
+/**
+ * Modules whose spec object is also the key of per-rule kernel state (`statistic --mode nth` counts per rule,
+ * net/netfilter/xt_statistic.c): two rules with the same text must not share one spec.
+ */
+const PER_RULE_STATE: ReadonlySet<string> = new Set(['statistic'])
+
+/**
+ * Same text → same parse, given what parse() may read from ParseCtx: family, table, proto, and the chain only when
+ * it is a built-in one (modules check hook restrictions like `mac` in OUTPUT; all user chains look alike to them).
+ */
+function cacheKey(kind: 'm' | 'j', name: string, ctx: ParseCtx, text: string): string {
+  const chain = (BUILTIN_CHAINS[ctx.table] ?? []).includes(ctx.chain) ? ctx.chain : ''
+  return `${kind}${ctx.family}\0${ctx.table}\0${chain}\0${ctx.proto ?? ''}\0${name}\0${text}`
 }
 
 function errorReason(e: unknown): string {
@@ -296,14 +407,14 @@ export interface RuleParts {
 
 /** Parses one `[p:b] -A CHAIN ...` line (for tests and the REPL). */
 export function parseRuleLine(line: string, ctx: RuleLineCtx): Rule {
-  const {reader, split, words, chain, source} = prepareLine(line, ctx)
-  return reader.read(split.text, words, split.counters, chain, ctx.index ?? 1, source)
+  const {reader, split, chain, source} = prepareLine(line, ctx)
+  return reader.read(split.text, split.counters, chain, ctx.index ?? 1, source)
 }
 
 /** Which module or target each option of a rule line went to (tests and `explain` of a rule). */
 export function ruleParts(line: string, ctx: RuleLineCtx): RuleParts {
-  const {reader, words, chain} = prepareLine(line, ctx)
-  const {headers, slots, target} = reader.scan(words)
+  const {reader, split, chain} = prepareLine(line, ctx)
+  const {headers, slots, target} = reader.scan(tokenize(split.text))
   const implicitName = implicitModuleName(reader.protoOf(headers.get('p'))) ?? ''
   const parts: RuleParts = {
     chain,
@@ -314,7 +425,7 @@ export function ruleParts(line: string, ctx: RuleLineCtx): RuleParts {
   return parts
 }
 
-function prepareLine(line: string, ctx: RuleLineCtx): {reader: RuleReader; split: ReturnType<typeof splitRuleLine>; words: Words; chain: string; source: Rule['source']} {
+function prepareLine(line: string, ctx: RuleLineCtx): {reader: RuleReader; split: ReturnType<typeof splitRuleLine>; chain: string; source: Rule['source']} {
   const file = ctx.file ?? '<rule>'
   const lineNo = ctx.line ?? 1
   const report = (severity: Diagnostic['severity'], message: string): void => {
@@ -325,17 +436,19 @@ function prepareLine(line: string, ctx: RuleLineCtx): {reader: RuleReader; split
     ctx.diagnostics.push({file, line: lineNo, message, severity})
   }
   const split = splitRuleLine(line)
-  let words: Words
-  try {
-    words = tokenize(split.text)
-  } catch (e) {
-    report('error', errorReason(e))
-    words = {words: [], quoted: []}
-  }
-  const chain = words.words[1] ?? ''
-  if (words.words[0] !== '-A' && words.words[0] !== '--append') report('error', 'a rule line starts with -A CHAIN')
-  const reader = new RuleReader(ctx.family, ctx.table, ctx.chains ?? new Set([chain]), report, () => {})
-  return {reader, split, words, chain, source: {file, line: lineNo}}
+  const chain = chainOf(split.text)
+  if (chain === undefined) report('error', 'a rule line starts with -A CHAIN')
+  const reader = new RuleReader(ctx.family, ctx.table, ctx.chains ?? new Set([chain ?? '']), report, () => {})
+  return {reader, split, chain: chain ?? '', source: {file, line: lineNo}}
+}
+
+/** `-A CHAIN ...` → CHAIN (chain names hold no blanks or quotes), undefined when the line is no -A. */
+function chainOf(text: string): string | undefined {
+  const start = text.startsWith('-A ') ? 3 : text.startsWith('--append ') ? 9 : -1
+  if (start < 0) return undefined
+  const end = text.indexOf(' ', start)
+  const chain = text.slice(start, end < 0 ? undefined : end)
+  return chain === '' ? undefined : chain
 }
 
 /** `[12:345] -A X ...` → counters and the text from `-A` on. */
@@ -358,8 +471,20 @@ interface OpenTable {
   rules: {line: number; text: string; counters?: Rule['counters']}[]
 }
 
+const ASSUMED = {match: 'assumed to match', target: 'assumed to let the packet continue'} as const
+
+export interface ParseOptions {
+  /**
+   * Parse each rule's matches and target on first access instead of now. Loading a 700k-line kube-proxy dump then
+   * costs a line split per rule; problems in a rule's options reach `diagnostics` (same array) when it is read,
+   * and an unmodelled module is reported at its first use instead of once with a count. Default false.
+   */
+  lazy?: boolean
+}
+
 /** Parses a whole iptables-save / ip6tables-save dump. Never throws: problems are diagnostics. */
-export function parseIptablesSave(text: string, file: string, family: Family): {ruleset: Ruleset; diagnostics: Diagnostic[]} {
+export function parseIptablesSave(text: string, file: string, family: Family, options: ParseOptions = {}): {ruleset: Ruleset; diagnostics: Diagnostic[]} {
+  const lazy = options.lazy ?? false
   const diagnostics: Diagnostic[] = []
   const ruleset: Ruleset = {family, tables: new Map(), notes: []}
   const unmodelled = new Map<string, {count: number; line: number}>()
@@ -372,17 +497,10 @@ export function parseIptablesSave(text: string, file: string, family: Family): {
   const close = (): void => {
     const {table, rules} = open!
     open = undefined
+    const reader = tableReader(table)
     for (const r of rules) {
       lineNo = r.line
-      let words: Words
-      try {
-        words = tokenize(r.text)
-      } catch (e) {
-        if (!(e instanceof TokenizeError)) throw e
-        report('error', `${e.message}; rule skipped`)
-        continue
-      }
-      const chainName = words.words[1]
+      const chainName = chainOf(r.text)
       if (chainName === undefined) {
         report('error', 'rule without a chain name; skipped')
         continue
@@ -397,16 +515,18 @@ export function parseIptablesSave(text: string, file: string, family: Family): {
         if (builtin) chain.policy = 'ACCEPT'
         table.chains.set(chainName, chain)
       }
-      chain.rules.push(reader(table).read(r.text, words, r.counters, chainName, chain.rules.length + 1, {file, line: lineNo}))
+      chain.rules.push(reader.read(r.text, r.counters, chainName, chain.rules.length + 1, {file, line: lineNo}, lazy))
     }
   }
-  const reader = (table: Table): RuleReader =>
-    new RuleReader(family, table.name, table.chains, (sev, msg) => report(sev, msg), (what, name) => {
+  const cache = new Map<string, MatchInstance | TargetInstance>()
+  const tableReader = (table: Table): RuleReader =>
+    new RuleReader(family, table.name, table.chains, report, (what, name, line) => {
       const key = `${what} ${name}`
       const u = unmodelled.get(key)
       if (u) u.count++
-      else unmodelled.set(key, {count: 1, line: lineNo})
-    })
+      else unmodelled.set(key, {count: 1, line})
+      if (!u && lazy) report('warning', `${what} ${name} is not modelled; ${ASSUMED[what]}`, line)
+    }, cache)
 
   const lines = text.split('\n')
   for (let li = 0; li < lines.length; li++) {
@@ -454,8 +574,7 @@ export function parseIptablesSave(text: string, file: string, family: Family): {
   }
   for (const [key, u] of unmodelled) {
     const [what, name] = key.split(' ') as ['match' | 'target', string]
-    const assumed = what === 'match' ? 'assumed to match' : 'assumed to let the packet continue'
-    report('warning', `${what} ${name} is not modelled (${u.count} rule${u.count === 1 ? '' : 's'}, first here); ${assumed}`, u.line)
+    report('warning', `${what} ${name} is not modelled (${u.count} rule${u.count === 1 ? '' : 's'}, first here); ${ASSUMED[what]}`, u.line)
   }
   return {ruleset, diagnostics}
 
@@ -494,6 +613,7 @@ export function parseIptablesSave(text: string, file: string, family: Family): {
       return
     }
     const gen = /^# Generated by (ip6?tables-save v[\d.]+)(?: \(([\w-]+)\))?/.exec(line)
-    if (gen) ruleset.notes.push(`generated by ${gen[1]}, backend ${gen[2] ?? 'legacy'}`)
+    const note = gen && `generated by ${gen[1]}, backend ${gen[2] ?? 'legacy'}`
+    if (note && !ruleset.notes.includes(note)) ruleset.notes.push(note)
   }
 }

@@ -7,72 +7,76 @@
 
 export interface Words {
   words: string[]
-  /** quoted[i]: word i had a quoted part, so it is always a value (never `!` or an option name). */
-  quoted: boolean[]
+  /** quoted[i]: word i had a quoted part, so it is always a value (never `!` or an option name). May be shorter. */
+  quoted: readonly (boolean | undefined)[]
 }
 
 export class TokenizeError extends Error {}
 
-const SPACE = 0x20
-const TAB = 0x09
-const QUOTE = 0x22
-const BACKSLASH = 0x5c
+const NONE_QUOTED: readonly boolean[] = []
 
 /** Splits a line into words. Throws TokenizeError on an unterminated quote. */
 export function tokenize(line: string): Words {
-  // Fast path: most lines of a big dump have no quote and single spaces only.
-  if (line.indexOf('"') < 0 && line.indexOf('\t') < 0) {
-    const words = line.split(' ')
-    if (words.indexOf('') >= 0) {
-      const kept = words.filter((w) => w !== '')
-      return {words: kept, quoted: new Array<boolean>(kept.length).fill(false)}
-    }
-    return {words, quoted: new Array<boolean>(words.length).fill(false)}
+  // Built from native split()s: a per-character loop is several times slower on 700k-line dumps.
+  if (line.indexOf('"') < 0) {
+    const words = (line.indexOf('\t') >= 0 ? line.replace(/\t/g, ' ') : line).split(' ')
+    return {words: words.indexOf('') >= 0 ? words.filter((w) => w !== '') : words, quoted: NONE_QUOTED}
   }
+  const parts = line.indexOf('\\') >= 0 ? splitQuotesEscaped(line) : line.split('"')
+  if (parts.length % 2 === 0) throw new TokenizeError('unterminated quote')
   const words: string[] = []
   const quoted: boolean[] = []
-  let cur = ''
-  let inWord = false
-  let wasQuoted = false
-  let inQuote = false
-  let start = 0
-  const n = line.length
-  for (let i = 0; i < n; i++) {
-    const c = line.charCodeAt(i)
-    if (inQuote) {
-      if (c === BACKSLASH && i + 1 < n) {
-        cur += line.slice(start, i)
-        start = ++i // the escaped character is copied with the next slice
-      } else if (c === QUOTE) {
-        cur += line.slice(start, i)
-        inQuote = false
-        start = i + 1
+  let cur: string | undefined
+  let curQuoted = false
+  for (let k = 0; k < parts.length; k++) {
+    const part = parts[k]!
+    if (k % 2 === 1) {
+      cur = (cur ?? '') + part
+      curQuoted = true
+      continue
+    }
+    const pieces = (part.indexOf('\t') >= 0 ? part.replace(/\t/g, ' ') : part).split(' ')
+    for (let j = 0; j < pieces.length; j++) {
+      if (j > 0 && cur !== undefined) {
+        words.push(cur)
+        quoted[words.length - 1] = curQuoted
+        cur = undefined
+        curQuoted = false
       }
-    } else if (c === QUOTE) {
-      cur += line.slice(start, i)
-      inQuote = inWord = wasQuoted = true
-      start = i + 1
-    } else if (c === SPACE || c === TAB) {
-      if (inWord) {
-        words.push(cur + line.slice(start, i))
-        quoted.push(wasQuoted)
-      }
-      cur = ''
-      inWord = wasQuoted = false
-      start = i + 1
-    } else {
-      inWord = true
+      const piece = pieces[j]!
+      if (piece !== '') cur = (cur ?? '') + piece
     }
   }
-  if (inQuote) throw new TokenizeError('unterminated quote')
-  if (inWord) {
-    words.push(cur + line.slice(start))
-    quoted.push(wasQuoted)
+  if (cur !== undefined) {
+    words.push(cur)
+    quoted[words.length - 1] = curQuoted
   }
   return {words, quoted}
 }
 
+/** Like line.split('"'), but inside quotes a backslash escapes the next character (outside it is literal). */
+function splitQuotesEscaped(line: string): string[] {
+  const parts: string[] = []
+  let cur = ''
+  let inQuote = false
+  let start = 0
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i)
+    if (inQuote && c === 0x5c /* backslash */ && i + 1 < line.length) {
+      cur += line.slice(start, i)
+      start = ++i // the escaped character is copied with the next slice
+    } else if (c === 0x22 /* " */) {
+      parts.push(cur + line.slice(start, i))
+      cur = ''
+      start = i + 1
+      inQuote = !inQuote
+    }
+  }
+  parts.push(cur + line.slice(start))
+  return parts
+}
+
 /** A word for messages and Rule text: quoted (with iptables-save's escapes) when it was quoted in the input. */
-export function wordText(w: string, quoted: boolean): string {
+export function wordText(w: string, quoted: boolean | undefined): string {
   return quoted ? `"${w.replace(/["\\']/g, '\\$&')}"` : w
 }

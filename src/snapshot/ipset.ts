@@ -292,7 +292,7 @@ class KeyedSet implements IpSet {
     return undefined
   }
 
-  private keyText(pkt: PacketState, dirs: Dir[], comps: Comp[]): string {
+  private keyText(dirs: Dir[], comps: Comp[]): string {
     return `${comps.map(compText).join(',')} (${dirs.slice(0, this.dims).join(',')})`
   }
 
@@ -301,7 +301,7 @@ class KeyedSet implements IpSet {
     if (pre) return {hit: false, reason: pre}
     const comps = this.packetComps(pkt, dirs)
     if (typeof comps === 'string') return {hit: false, reason: `no key for ${this.name}: ${comps}`}
-    const keyText = this.keyText(pkt, dirs, comps)
+    const keyText = this.keyText(dirs, comps)
     const found = this.lookup(comps)
     if (!found) return {hit: false, reason: `${keyText} is not in ${this.name} (${this.type}, ${this.size} elements)`}
     const {element} = found
@@ -378,7 +378,8 @@ function precheck(set: IpSet, pkt: PacketState, dirs: Dir[]): string | undefined
 function packetPort(pkt: PacketState, dir: Dir): PortComp | string {
   const proto = pkt.proto
   const hasHeader = PORT_PROTOS.has(proto) || proto === PROTO.icmp || proto === PROTO.icmpv6
-  if (hasHeader && pkt.fragment) return 'a non-first fragment carries no port'
+  // IPv4 keeps proto:0 keys for fragments of port-less protocols; IPv6 refuses every non-first fragment.
+  if (pkt.fragment && (hasHeader || pkt.family === 6)) return 'a non-first fragment carries no port'
   if (PORT_PROTOS.has(proto)) {
     const port = dir === 'src' ? pkt.sport : pkt.dport
     if (port === undefined) return `the packet has no ${dir} port`

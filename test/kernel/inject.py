@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Packet injector for the kernel-differential tests, run inside a namespace with `ip netns exec NS python3 inject.py`.
 
-One command per stdin line, one answer line (`ok` or `err <reason>`) per command:
+One command per stdin line, one answer line (`ok`, `ok dropped` when netfilter refused a local packet with EPERM,
+or `err <reason>`) per command:
   l2 IFACE HEX               write an Ethernet frame on IFACE (AF_PACKET): the node receives it from the wire
   l3 FAMILY MARK DST HEX     send an IP packet through a raw socket with IP_HDRINCL/IPV6_HDRINCL and SO_MARK:
                              a locally generated packet, it traverses OUTPUT with that mark
@@ -43,7 +44,12 @@ for line in sys.stdin:
             l2[iface].send(data)
         elif parts[0] == 'l3':
             family, mark, dst, data = int(parts[1]), int(parts[2]), parts[3], bytes.fromhex(parts[4])
-            raw(family, mark).sendto(data, (dst, 0) if family == 4 else (dst, 0, 0, 0))
+            try:
+                raw(family, mark).sendto(data, (dst, 0) if family == 4 else (dst, 0, 0, 0))
+            except PermissionError:
+                # netfilter dropped it on the way out (OUTPUT/POSTROUTING DROP or REJECT): sent, and traced
+                print('ok dropped', flush=True)
+                continue
         else:
             raise ValueError('unknown command ' + parts[0])
         print('ok', flush=True)

@@ -19,9 +19,9 @@ export function trackedCt(pkt: PacketState): CtView | undefined {
 
 /** Why there is no entry, in words (only meaningful when trackedCt() is undefined). */
 export function noEntryReason(pkt: PacketState): string {
-  if (pkt.ct === undefined) return 'no conntrack entry (conntrack has not seen the packet yet)'
-  if (pkt.ct?.state === 'UNTRACKED') return 'no conntrack entry (the packet is untracked)'
-  return 'no conntrack entry (conntrack found the packet INVALID)'
+  if (pkt.ct === undefined) return 'conntrack has not seen the packet yet'
+  if (pkt.ct?.state === 'UNTRACKED') return 'the packet is untracked'
+  return 'conntrack found the packet INVALID'
 }
 
 /** The state bit of the packet; with `nat`, the SNAT/DNAT virtual bits of its entry too (conntrack only). */
@@ -53,6 +53,6 @@ export function stateNames(bits: number): string {
 
 /** `state ESTABLISHED,DNAT is in NEW,DNAT`; without an entry, says why. */
 export function stateSentence(pkt: PacketState, nat: boolean, rule: number, fact: boolean): string {
-  const why = trackedCt(pkt) ? '' : ` (${noEntryReason(pkt)})`
+  const why = trackedCt(pkt) ? '' : ` (no conntrack entry: ${noEntryReason(pkt)})`
   return `state ${stateNames(stateBits(pkt, nat))}${why} ${fact ? 'is' : 'is not'} in ${stateNames(rule)}`
 }

@@ -2,8 +2,9 @@
  * The shared shape of the address and interface header matches (-s/-d, -i/-o): one option, one test, negated by `!`
  * (net/ipv4/netfilter/ip_tables.c ip_packet_match, net/ipv6/netfilter/ip6_tables.c ip6_packet_match).
  */
-import {AddrError, cidrContains, parseCidr} from '../../net/addr.ts'
+import {cidrContains} from '../../net/addr.ts'
 import {OptionError, type MatchKind} from '../types.ts'
+import {prefixOf} from './address.ts'
 import {explainChecks, optionCheck, runChecks, type Check} from './checks.ts'
 import {parseIface, ifaceMatches} from './iface.ts'
 import {is} from './negate.ts'
@@ -18,17 +19,11 @@ export function addressMatch(name: string, letter: string, long: string, field: 
     parse(opts, pctx) {
       const o = table.read(opts).get(letter)
       if (!o) throw new OptionError(`-${letter} needs an address`)
-      let c
-      try {
-        c = parseCidr(value(o))
-      } catch (e) {
-        throw new OptionError(e instanceof AddrError ? e.message : String(e))
-      }
-      if (c.family !== pctx.family) throw new OptionError(`${o.text}: an IPv${c.family} address in an IPv${pctx.family} rule`)
+      const c = prefixOf(value(o), pctx.family, o.text)
       return [optionCheck(o, (ctx) => cidrContains(c, ctx.pkt[field]), (ctx, fact) => `${label} ${ctx.pkt[field].text} ${is(fact)} in ${c.text}`)]
     },
     eval: runChecks,
-    explain: (spec, ctx, ok) => explainChecks(spec, ctx, ok),
+    explain: explainChecks,
   }
 }
 
@@ -48,6 +43,6 @@ export function interfaceMatch(name: string, letter: string, long: string, field
       })]
     },
     eval: runChecks,
-    explain: (spec, ctx, ok) => explainChecks(spec, ctx, ok),
+    explain: explainChecks,
   }
 }

@@ -4,6 +4,7 @@
  * Kernel test: (test_type == 0xFF || (type == test_type && code in [min, max])) ^ invert, and no match at all
  * for a non-first fragment (net/ipv4/netfilter/ip_tables.c icmp_match; ip6_tables.c icmp6_match has no 0xFF "any").
  */
+import type {EvalContext} from '../../engine/state.ts'
 import {OptionError, type MatchKind} from '../types.ts'
 import {explainChecks, optionCheck, runChecks, type Check} from './checks.ts'
 import {optionTable, value} from './options.ts'
@@ -96,10 +97,10 @@ export function icmpMatch(name: string, option: string, proto: number, family: 4
       if (!o) return [head]
       const test = hasAny && s.type === ALL
         ? () => true
-        : (ctx: Parameters<Check['test']>[0]) => ctx.pkt.icmpType === s.type && (ctx.pkt.icmpCode ?? 0) >= s.min && (ctx.pkt.icmpCode ?? 0) <= s.max
+        : (ctx: EvalContext) => ctx.pkt.icmpType === s.type && (ctx.pkt.icmpCode ?? 0) >= s.min && (ctx.pkt.icmpCode ?? 0) <= s.max
       return [head, optionCheck(o, test, ({pkt}, fact) => `${name} type ${pkt.icmpType} code ${pkt.icmpCode ?? 0} ${fact ? 'is' : 'is not'} ${typeText(s)}`)]
     },
     eval: runChecks,
-    explain: (spec, ctx, ok) => explainChecks(spec, ctx, ok),
+    explain: explainChecks,
   }
 }
