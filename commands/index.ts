@@ -1,3 +1,4 @@
+import Snapshot from './snapshot.ts'
 import Trace from './trace.ts'
 
-export const COMMANDS = {trace: Trace}
+export const COMMANDS = {snapshot: Snapshot, trace: Trace}

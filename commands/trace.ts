@@ -28,7 +28,9 @@ export default class Trace extends Command {
   async run(): Promise<void> {
     const {flags, argv} = await this.parse(Trace)
     const snapshot = await loadSource(flags)
-    for (const d of snapshot.diagnostics) if (d.severity !== 'info') this.logToStderr(`${d.severity}: ${formatDiagnostic(d)}`)
+    // Live reads that failed (no root, tool missing) are said, then the trace goes on with what was read.
+    const live = snapshot.source.startsWith('live')
+    for (const d of snapshot.diagnostics) if (d.severity !== 'info' || live) this.logToStderr(`${d.severity}: ${formatDiagnostic(d)}`)
     const session = new Session(snapshot)
     const specs = await packetsFrom(flags, (argv as string[]).join(' '), session.router)
     const color = flags.color ?? (process.stdout.isTTY === true && !process.env.NO_COLOR)

@@ -281,7 +281,7 @@ class RuleReader {
       return inst
     } catch (e) {
       const reason = errorReason(e)
-      this.say('error', `${text}: ${reason}`)
+      this.say('error', withText(text, reason))
       return {...unmodelledTargetInstance(t.name, text, reason), goto: t.goto}
     }
   }
@@ -297,7 +297,7 @@ class RuleReader {
       return inst
     } catch (e) {
       const reason = errorReason(e)
-      this.say('error', `${text}: ${reason}`)
+      this.say('error', withText(text, reason))
       return unmodelledMatchInstance(name, text, reason)
     }
   }
@@ -389,6 +389,11 @@ const PER_RULE_STATE: ReadonlySet<string> = new Set(['statistic'])
 function cacheKey(kind: 'm' | 'j', name: string, ctx: ParseCtx, text: string): string {
   const chain = (BUILTIN_CHAINS[ctx.table] ?? []).includes(ctx.chain) ? ctx.chain : ''
   return `${kind}${ctx.family}\0${ctx.table}\0${chain}\0${ctx.proto ?? ''}\0${name}\0${text}`
+}
+
+/** `-m tcp --dport x: reason`, unless the module's reason already starts with the option it is about. */
+function withText(text: string, reason: string): string {
+  return reason.startsWith('-') || reason.startsWith('! ') ? reason : `${text}: ${reason}`
 }
 
 function errorReason(e: unknown): string {
