@@ -60,6 +60,11 @@ export class ConntrackTable {
       const why = dir === 'REPLY' ? 'the packet is a reply of that connection' : established ? 'the connection has seen a reply' : 'the connection has not seen a reply yet'
       return {ct, action: 'found', entry, text: `entry ${entry.origin} (${tupleText(entry.orig)}) matches in the ${dir.toLowerCase()} direction: ${ct.state}, because ${why}`}
     }
+    if (pkt.proto === PROTO.icmpv6 && pkt.icmpType !== undefined && ICMPV6_UNTRACKED.has(pkt.icmpType)) {
+      const t = tuple
+      const ct: CtView = {state: 'UNTRACKED', dir: 'ORIGINAL', status: CT_STATUS.UNTRACKED, mark: 0, zone, orig: t, reply: t, origin: 'untracked'}
+      return {ct, action: 'new', text: `ICMPv6 type ${pkt.icmpType} (neighbour discovery / MLD) is never tracked: UNTRACKED`}
+    }
     const invalid = newConnectionInvalid(pkt)
     if (invalid) return {ct: null, action: 'invalid', text: `no entry for ${tupleText(tuple)}, and ${invalid}: INVALID (no entry is created)`}
     const ct: CtView = {state: 'NEW', dir: 'ORIGINAL', status: 0, mark: 0, zone, orig: tuple, reply: invert(tuple), origin: 'new'}
@@ -68,12 +73,30 @@ export class ConntrackTable {
   }
 }
 
+/** Types that may start a connection: icmp_new() / icmpv6_new() valid_new[] (echo, timestamp, info, mask requests). */
+const ICMP_NEW = new Set([8, 13, 15, 17])
+const ICMPV6_NEW = new Set([128, 139])
+/** Error types handled by icmp_error()/icmpv6_error(): RELATED to the quoted connection, or INVALID. */
+const ICMP_ERRORS = new Set([3, 4, 5, 11, 12])
+const ICMPV6_ERRORS = new Set([1, 2, 3, 4])
+/** noct_valid_new[] in nf_conntrack_proto_icmpv6.c: MLD and neighbour discovery are left untracked. */
+const ICMPV6_UNTRACKED = new Set([130, 131, 132, 133, 134, 135, 136, 143])
+
 /**
  * Why a packet without an entry cannot start one, or undefined if it can. TCP: tcp_new() creates entries for
  * SYN, and for a bare ACK with nf_conntrack_tcp_loose=1 (the default: mid-stream pickup); SYN-ACK, FIN and RST
  * without an entry map to sIV in tcp_conntracks[0][..][sNO]; invalid flag combinations are refused by tcp_error().
  */
 function newConnectionInvalid(pkt: PacketState): string | undefined {
+  if ((pkt.proto === PROTO.icmp || pkt.proto === PROTO.icmpv6) && pkt.icmpType !== undefined) {
+    const v6 = pkt.proto === PROTO.icmpv6
+    const starts = v6 ? ICMPV6_NEW : ICMP_NEW
+    if (starts.has(pkt.icmpType)) return undefined
+    const errors = v6 ? ICMPV6_ERRORS : ICMP_ERRORS
+    return errors.has(pkt.icmpType)
+      ? `ICMP${v6 ? 'v6' : ''} error type ${pkt.icmpType} quotes no tracked connection (it would be RELATED to one)`
+      : `ICMP${v6 ? 'v6' : ''} type ${pkt.icmpType} is a reply or informational message that cannot start a connection`
+  }
   if (pkt.proto !== PROTO.tcp || pkt.tcpFlags === undefined) return undefined
   const f = pkt.tcpFlags & (TCP_FLAGS.SYN | TCP_FLAGS.ACK | TCP_FLAGS.FIN | TCP_FLAGS.RST | TCP_FLAGS.URG | TCP_FLAGS.PSH)
   const {SYN, ACK, FIN, RST} = TCP_FLAGS
