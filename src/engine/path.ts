@@ -192,9 +192,11 @@ export function outbound(run: Run): Disposition {
     if (changed) {
       route = routeOutput(run, 'reroute')
       if (route.type !== 'unicast' && route.type !== 'local' && route.type !== 'none') return routeFailure(run, route)
-      run.update({oif: route.type === 'local' ? 'lo' : route.dev})
     }
   }
+  // The OUTPUT hook's state->out was fixed when the hook started: later OUTPUT tables still see the first route's
+  // device in -o; POSTROUTING gets the re-routed one (seen by the kernel-differential suite, seed 170).
+  run.update({oif: route.type === 'local' ? 'lo' : route.dev})
   const h = runHook(run, 'POSTROUTING', route)
   if (h.verdict !== 'ACCEPT') return verdictEnd(run, 'POSTROUTING', h.verdict)
   if (route.type === 'local') {

@@ -89,6 +89,7 @@ function repro(c: GenCase, p: GenPacket, k: KernelResult, e: KernelVerdictTrace 
 test('the engine agrees with the kernel on generated rulesets and packets', {timeout: 30 * 60_000}, async (t) => {
   const reason = skipReason()
   if (reason) {
+    // The TAP reporter prints it as `# \#\#\# KERNEL TESTS SKIPPED: … \#\#\#`: grep for KERNEL TESTS SKIPPED.
     console.log(`### KERNEL TESTS SKIPPED: ${reason} ###`)
     t.skip(reason)
     return

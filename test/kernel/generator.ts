@@ -272,7 +272,8 @@ function setsText(sets: SetDef[], family: Family, reset: boolean): string {
   const lines: string[] = []
   for (const s of sets) {
     lines.push(reset ? `flush ${s.name}` : `create ${s.name} ${s.type} family ${fam}`)
-    for (const e of s.elements) lines.push(`add ${s.name} ${e}`)
+    // Elements are drawn at random and may repeat; ipset restore refuses a duplicate add.
+    for (const e of new Set(s.elements)) lines.push(`add ${s.name} ${e}`)
   }
   return lines.length ? `${lines.join('\n')}\n` : ''
 }

@@ -81,6 +81,8 @@ export class KernelOracle {
   private positions = new Map<string, number>()
   private tag = 0
   private current?: GenCase
+  /** Policy routing rules in place, removed by the next load (only those that were really added). */
+  private readonly addedRules: {family: 4 | 6; pref: string}[] = []
 
   private monitor?: ChildProcessWithoutNullStreams
 
@@ -127,16 +129,17 @@ export class KernelOracle {
   /** Replaces everything in the node namespace with the case's ruleset, sets and policy routing rules. */
   async load(c: GenCase): Promise<void> {
     const ns = this.topo.ns.node
-    const prev = this.current
     this.current = c
-    // By priority, so a half-done earlier load cannot leave a rule behind that this one trips on.
-    if (prev) for (const r of prev.ipRules) inNs(ns, ['ip', `-${prev.family}`, 'rule', 'del', 'pref', r[r.indexOf('pref') + 1]])
+    for (const r of this.addedRules.splice(0)) inNs(ns, ['ip', `-${r.family}`, 'rule', 'del', 'pref', r.pref])
     inNs(ns, ['nft', 'flush', 'ruleset'])
     inNs(ns, ['ipset', 'destroy'])
     if (c.ipsets) inNs(ns, ['ipset', 'restore'], c.ipsets)
     inNs(ns, [c.family === 4 ? 'iptables-restore' : 'ip6tables-restore'], c.iptables)
     inNs(ns, ['nft', '-f', '-'], TRACE_RULESET)
-    for (const r of c.ipRules) inNs(ns, ['ip', `-${c.family}`, 'rule', 'add', ...r])
+    for (const r of c.ipRules) {
+      inNs(ns, ['ip', `-${c.family}`, 'rule', 'add', ...r])
+      this.addedRules.push({family: c.family, pref: r[r.indexOf('pref') + 1]})
+    }
     this.positions = new Map()
     const j = JSON.parse(inNs(ns, ['nft', '-j', '-a', 'list', 'ruleset'])) as {nftables: {rule?: {family: string; table: string; chain: string; handle: number}}[]}
     const count = new Map<string, number>()
