@@ -40,6 +40,11 @@ export type StepEvent =
       /** The context the rule was evaluated in (for explanations rendered later). */
       ctx: EvalContext
     } & Where)
+  /**
+   * Rules `from`..`to` (0-based, inclusive) of a long chain that cannot match because their `-d` names another host
+   * (engine/chain-index.ts). The kernel evaluates them; views expand them into not-matched rules on demand.
+   */
+  | ({type: 'skip'; rules: readonly Rule[]; from: number; to: number; ctx: EvalContext} & Where)
   | ({type: 'return'; implicit: boolean; to?: string} & Where)
   | ({type: 'policy'; verdict: 'ACCEPT' | 'DROP'} & Where)
   /** A whole table/base chain finished at this hook with this verdict (ACCEPT lets the next entry run). */

@@ -14,6 +14,7 @@ import type {PacketState, Router} from './state.ts'
 import {Run, type RunEnv} from './run.ts'
 import {inbound, outbound} from './path.ts'
 import {ConntrackTable} from './conntrack.ts'
+import {indexChains} from './chain-index.ts'
 import {createRouter} from '../snapshot/routing.ts'
 
 export interface TraceOptions {
@@ -44,6 +45,7 @@ export class Session {
     this.router = createRouter(snapshot)
     this.interfaces = new Map(snapshot.interfaces.map((i) => [i.name, i]))
     this.conntrack = new ConntrackTable(snapshot.conntrack, snapshot.present.has('conntrack'))
+    for (const rs of Object.values(snapshot.iptables)) for (const t of rs.tables.values()) indexChains(t.chains.values())
   }
 
   private tables(family: Family): Map<string, Table> {

@@ -8,6 +8,7 @@ import type {EvalContext} from './state.ts'
 import type {MatchStep} from './events.ts'
 import type {Run} from './run.ts'
 import type {Verdict} from '../targets/types.ts'
+import {candidateRules} from './chain-index.ts'
 
 /** The kernel refuses rulesets nested deeper than this (XT_MAX chain depth is far lower; loops are refused). */
 const MAX_DEPTH = 1024
@@ -25,6 +26,17 @@ export function evalMatches(rule: Rule, ctx: EvalContext): {ok: boolean; steps: 
   return {ok: true, steps}
 }
 
+function lowerBound(a: number[], v: number): number {
+  let lo = 0
+  let hi = a.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (a[mid] < v) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
 export type TableVerdict = Exclude<Verdict, 'CONTINUE' | 'RETURN' | 'JUMP' | 'GOTO'>
 
 export function walkTable(run: Run, table: Table, hook: HookName): TableVerdict {
@@ -36,6 +48,15 @@ export function walkTable(run: Run, table: Table, hook: HookName): TableVerdict 
   const stack: {chain: Chain; next: number}[] = []
   let cur = base
   let i = 0
+  // Rules this packet's destination can match in the current chain (undefined: all); see chain-index.ts.
+  let cand = candidateRules(cur, run.pkt.dst)
+  let ci = 0
+  const enter = (chain: Chain, at: number) => {
+    cur = chain
+    i = at
+    cand = candidateRules(cur, run.pkt.dst)
+    ci = cand ? lowerBound(cand, at) : 0
+  }
   const policy = (): TableVerdict => {
     const verdict = base.policy ?? 'ACCEPT'
     run.emit({type: 'policy', verdict, ...where(base)})
@@ -46,11 +67,18 @@ export function walkTable(run: Run, table: Table, hook: HookName): TableVerdict 
     const frame = stack.pop()
     run.emit({type: 'return', implicit, to: frame?.chain.name, ...where(cur)})
     if (!frame) return false
-    cur = frame.chain
-    i = frame.next
+    enter(frame.chain, frame.next)
     return true
   }
   for (;;) {
+    if (cand) {
+      while (ci < cand.length && cand[ci] < i) ci++
+      const next = ci < cand.length ? cand[ci] : cur.rules.length
+      if (next > i) {
+        run.emit({type: 'skip', rules: cur.rules, from: i, to: next - 1, ctx: run.context(hook, table.name, cur.name), ...where(cur)})
+        i = next
+      }
+    }
     if (i >= cur.rules.length) {
       if (cur === base) return policy()
       if (!leave(true)) return policy()
@@ -90,8 +118,7 @@ export function walkTable(run: Run, table: Table, hook: HookName): TableVerdict 
           run.note(`jump depth above ${MAX_DEPTH}: a loop the kernel would have refused; packet dropped here`, 'warning')
           return 'DROP'
         }
-        cur = next
-        i = 0
+        enter(next, 0)
         run.emit({type: 'chain', via: result.verdict === 'JUMP' ? 'jump' : 'goto', ...where(cur)})
         break
       }

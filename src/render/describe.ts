@@ -2,7 +2,8 @@
 import {protoName, tcpFlagsText, PROTO} from '../model/packet.ts'
 import type {PacketSpec} from '../model/packet.ts'
 import type {PacketState} from '../engine/state.ts'
-import type {MatchStep} from '../engine/events.ts'
+import type {MatchStep, StepEvent} from '../engine/events.ts'
+import {evalMatches} from '../engine/walk.ts'
 import type {EvalContext} from '../engine/state.ts'
 import {hostPort} from '../engine/nat.ts'
 
@@ -29,4 +30,15 @@ export function matchReason(step: MatchStep, ctx: EvalContext): string {
     text = `(no explanation: ${(e as Error).message})`
   }
   return step.assumed && !text.includes(step.assumed) ? `${text} [assumed: ${step.assumed}]` : text
+}
+
+/** The rules of a `skip` step as ordinary not-matched rule steps (their header matches are pure, so re-evaluating is exact). */
+export function expandSkip(e: Extract<StepEvent, {type: 'skip'}>): Extract<StepEvent, {type: 'rule'}>[] {
+  const out: Extract<StepEvent, {type: 'rule'}>[] = []
+  for (let i = e.from; i <= e.to; i++) {
+    const rule = e.rules[i]
+    const {steps} = evalMatches(rule, e.ctx)
+    out.push({type: 'rule', family: e.family, hook: e.hook, table: e.table, chain: e.chain, rule, matched: false, matches: steps, verdict: 'CONTINUE', effects: [], ctx: e.ctx})
+  }
+  return out
 }

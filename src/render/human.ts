@@ -6,7 +6,7 @@
 import {styleText} from 'node:util'
 import type {TraceResult, Outcome} from '../engine/api.ts'
 import type {StepEvent} from '../engine/events.ts'
-import {hex, matchReason, packetLine} from './describe.ts'
+import {expandSkip, hex, matchReason, packetLine} from './describe.ts'
 
 export interface HumanOptions {
   color: boolean
@@ -39,10 +39,8 @@ export function renderTrace(r: TraceResult, opts: HumanOptions): string {
 
 /** What the path does, in one line: disposition, out interface, NAT, and the chains it went through last. */
 export function summary(o: Outcome): string {
-  const nat = o.steps.filter((s) => s.type === 'nat' && s.kind !== 'null').map((s) => (s.type === 'nat' ? `${s.kind.toUpperCase()} ${s.to}` : ''))
-  const via = o.steps.filter((s): s is Extract<StepEvent, {type: 'rule'}> => s.type === 'rule' && s.matched && s.verdict === 'JUMP').map((s) => s.target).at(-1)
+  const nat = o.steps.flatMap((s) => (s.type === 'nat' && s.kind !== 'null' ? [`${s.kind.toUpperCase()} ${s.to}${s.chain && s.chain !== s.hook ? ` via ${s.chain}` : ''}`] : []))
   const parts = [o.disposition + (o.oif ? ` out ${o.oif}` : ''), ...nat]
-  if (via) parts.push(`via ${via}`)
   if (o.final.mark) parts.push(`mark ${hex(o.final.mark)}`)
   return parts.join(', ')
 }
@@ -76,6 +74,13 @@ function renderSteps(steps: StepEvent[], opts: HumanOptions, c: (s: Style, t: st
         if (e.via === 'hook') depth = 2
         else depth++
         out.push(`${pad()}${c('bold', `${e.table} ${e.chain}`)}${e.via === 'hook' ? '' : c('dim', ` (${e.via})`)}`)
+        break
+      case 'skip':
+        if (opts.verbose) {
+          for (const r of expandSkip(e)) out.push(...renderRule(r, pad(), c))
+          break
+        }
+        out.push(`${pad()}  ${c('dim', `✗ #${e.from + 1}–#${e.to + 1}: ${e.to - e.from + 1} rules for other destinations did not match (-d differs; --verbose lists them)`)}`)
         break
       case 'rule': {
         if (!e.matched && !opts.verbose) {

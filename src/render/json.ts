@@ -7,7 +7,7 @@ import type {StepEvent} from '../engine/events.ts'
 import type {PacketSpec} from '../model/packet.ts'
 import type {PacketState} from '../engine/state.ts'
 import {protoName, tcpFlagsText} from '../model/packet.ts'
-import {hex, matchReason} from './describe.ts'
+import {expandSkip, hex, matchReason} from './describe.ts'
 import type {Family} from '../net/addr.ts'
 
 const fam = (f: Family) => (f === 4 ? 'ipv4' : 'ipv6')
@@ -24,8 +24,19 @@ function finalJson(p: PacketState) {
   return {src: p.src.text, dst: p.dst.text, sport: p.sport ?? null, dport: p.dport ?? null, mark: hex(p.mark), ctmark: p.ct ? hex(p.ct.mark) : null, ctstate: p.ct === undefined ? null : (p.ct?.state ?? 'INVALID')}
 }
 
+/** A skipped run becomes the not-matched rule objects the contract promises (evaluated now, on demand). */
+function stepsJson(e: StepEvent): Record<string, unknown>[] {
+  if (e.type !== 'skip') {
+    const j = stepJson(e)
+    return j ? [j] : []
+  }
+  return expandSkip(e).map((r) => stepJson(r)!)
+}
+
 export function stepJson(e: StepEvent): Record<string, unknown> | undefined {
   switch (e.type) {
+    case 'skip':
+      return undefined
     case 'rule':
       return {
         type: 'rule', family: fam(e.family), hook: e.hook, table: e.table, chain: e.chain, index: e.rule.index, text: e.rule.text,
@@ -76,7 +87,7 @@ function outcomeJson(o: Outcome) {
   return {
     probability: o.probability, probability_exact: `${o.num}/${o.den}`, disposition: o.disposition, oif: o.oif,
     reason: last?.type === 'disposition' ? last.text : null, final: finalJson(o.final), nat,
-    steps: o.steps.map(stepJson).filter((s) => s !== undefined),
+    steps: o.steps.flatMap(stepsJson),
   }
 }
 

@@ -35,6 +35,9 @@ function parseMeta(text: string, diagnostics: Diagnostic[]): Snapshot['meta'] {
   return {}
 }
 
+/** Dumps larger than this are parsed lazily (see parseIptablesSave's `lazy`). */
+const LAZY_BYTES = 8_000_000
+
 /** Builds a Snapshot from file name → content (a directory's files, or live collection in memory). */
 export function loadSnapshotFromFiles(files: ReadonlyMap<string, string>, source: string, meta?: Snapshot['meta']): Snapshot {
   const diagnostics: Diagnostic[] = []
@@ -73,7 +76,10 @@ export function loadSnapshotFromFiles(files: ReadonlyMap<string, string>, source
 
   for (const [name, family, part] of [['iptables-save.txt', 4, 'iptables4'], ['ip6tables-save.txt', 6, 'iptables6']] as const) {
     const ruleset = read(name, part, (t) => {
-      const r = parseIptablesSave(t, name, family as Family)
+      // A kube-proxy node's dump runs to 700k lines: parse each rule's options when a packet first reaches it.
+      const lazy = t.length > LAZY_BYTES
+      const r = parseIptablesSave(t, name, family as Family, {lazy})
+      if (lazy) r.diagnostics.push({file: name, severity: 'info', message: `large dump (${(t.length / 1e6).toFixed(0)} MB): rule options are parsed when a packet first reaches the rule, so problems in rules no packet reached are not reported`})
       return {diagnostics: r.diagnostics, result: r.ruleset}
     })
     if (ruleset) snap.iptables[family] = ruleset
