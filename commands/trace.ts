@@ -1,6 +1,6 @@
 import {Args, Command} from '@oclif/core'
 import {sourceFlags, outputFlags} from '../src/cli/flags.ts'
-import {packetFlags, packetsFrom} from '../src/cli/packets.ts'
+import {packetFlags, packetItems, resolvePacket} from '../src/cli/packets.ts'
 import {loadSource} from '../src/cli/source.ts'
 import {Session} from '../src/engine/trace.ts'
 import {traceJson} from '../src/render/json.ts'
@@ -32,9 +32,11 @@ export default class Trace extends Command {
     const live = snapshot.source.startsWith('live')
     for (const d of snapshot.diagnostics) if (d.severity !== 'info' || live) this.logToStderr(`${d.severity}: ${formatDiagnostic(d)}`)
     const session = new Session(snapshot)
-    const specs = await packetsFrom(flags, (argv as string[]).join(' '), session.router)
+    const items = await packetItems(flags, (argv as string[]).join(' '))
     const color = flags.color ?? (process.stdout.isTTY === true && !process.env.NO_COLOR)
-    for (const spec of specs) {
+    const sctx = {router: session.router, flow: (id: string | number) => session.flow(id)}
+    for (const item of items) {
+      const spec = resolvePacket(item, sctx)
       const result = session.trace(spec, {choose: flags.choose === undefined ? undefined : flags.choose - 1, seed: flags.seed})
       if (flags.json) this.log(JSON.stringify(traceJson(result)))
       else this.log(renderTrace(result, {color, verbose: flags.verbose}) + '\n')

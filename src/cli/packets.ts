@@ -2,8 +2,7 @@
 import {Flags} from '@oclif/core'
 import {readFile} from 'node:fs/promises'
 import type {PacketSpec} from '../model/packet.ts'
-import type {Router} from '../engine/state.ts'
-import {PacketError, parsePacketLine, toPacketSpec, type PacketInput} from '../packet/spec.ts'
+import {PacketError, parsePacketLine, toPacketSpec, type PacketInput, type SpecContext} from '../packet/spec.ts'
 
 export const packetFlags = {
   proto: Flags.string({char: 'p', description: 'protocol: tcp, udp, sctp, icmp, icmpv6 or a number'}),
@@ -19,6 +18,7 @@ export const packetFlags = {
   'icmp-code': Flags.integer({description: 'ICMP(v6) code'}),
   family: Flags.string({description: '4 or 6 (inferred from the addresses)', options: ['4', '6']}),
   packets: Flags.file({description: 'JSON file: an array of packets (see README), traced in order'}),
+  ct: Flags.string({description: 'force the conntrack state instead of looking it up', options: ['new', 'established', 'related', 'invalid']}),
 }
 
 export interface PacketFlagValues {
@@ -35,10 +35,20 @@ export interface PacketFlagValues {
   'icmp-code'?: number
   family?: string
   packets?: string
+  ct?: string
 }
 
-/** The packets to trace, in order. A bad packet in a file is reported with its position and id. */
-export async function packetsFrom(flags: PacketFlagValues, line: string, router: Router): Promise<PacketSpec[]> {
+/** A packet to trace and where it came from (for error messages). */
+export interface PacketItem {
+  input: unknown
+  where: string
+}
+
+/**
+ * The packets to trace, in order, not yet resolved: a packet of a flow (reply_of …) can only be completed after
+ * the packets before it were traced (see toPacketSpec).
+ */
+export async function packetItems(flags: PacketFlagValues, line: string): Promise<PacketItem[]> {
   if (flags.packets) {
     let list: unknown
     try {
@@ -48,11 +58,8 @@ export async function packetsFrom(flags: PacketFlagValues, line: string, router:
     }
     if (!Array.isArray(list)) throw new PacketError(`${flags.packets}: expected a JSON array of packets`)
     return list.map((p, i) => {
-      try {
-        return toPacketSpec(p, router)
-      } catch (e) {
-        throw new PacketError(`${flags.packets}: packet ${i + 1}${(p as {id?: unknown})?.id !== undefined ? ` (id ${JSON.stringify((p as {id: unknown}).id)})` : ''}: ${(e as Error).message}`)
-      }
+      const id = (p as {id?: unknown} | null)?.id
+      return {input: p, where: `${flags.packets}: packet ${i + 1}${id !== undefined ? ` (id ${JSON.stringify(id)})` : ''}`}
     })
   }
   let input: PacketInput
@@ -65,7 +72,16 @@ export async function packetsFrom(flags: PacketFlagValues, line: string, router:
     proto: flags.proto, src: flags.src, sport: flags.sport, dport: flags.dport, in: flags.in, local: flags.local || undefined,
     mark: flags.mark, tcp_flags: flags['tcp-flags'], icmp_type: flags['icmp-type'], icmp_code: flags['icmp-code'],
     family: flags.family === undefined ? undefined : (Number(flags.family) as 4 | 6),
+    ct: flags.ct as PacketInput['ct'],
   }
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (input as Record<string, unknown>)[k] = v
-  return [toPacketSpec(input, router)]
+  return [{input, where: 'packet'}]
+}
+
+export function resolvePacket(item: PacketItem, sctx: SpecContext): PacketSpec {
+  try {
+    return toPacketSpec(item.input, sctx)
+  } catch (e) {
+    throw new PacketError(`${item.where}: ${(e as Error).message}`)
+  }
 }

@@ -136,7 +136,8 @@ export function applyStoredMapping(run: Run, hook: HookName, manip: 'dst' | 'src
   const target = ct.dir === 'ORIGINAL' ? invert(ct.reply) : invert(ct.orig)
   const from = manip === 'dst' ? hostPort(pkt.dst, pkt.dport) : hostPort(pkt.src, pkt.sport)
   const addr = manip === 'dst' ? target.dst : target.src
-  const port = manip === 'dst' ? target.dport : target.sport
+  // An ICMP error has no ports of its own: only its addresses follow the connection (nf_nat_icmp_reply_translation).
+  const port = pkt.sport === undefined ? undefined : manip === 'dst' ? target.dport : target.sport
   const to = hostPort(addr, port)
   if (from === to) return
   if (manip === 'dst') run.update({dst: addr, dport: port})

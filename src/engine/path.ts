@@ -5,12 +5,13 @@
  */
 import type {HookName} from '../model/ruleset.ts'
 import type {Disposition} from './events.ts'
-import {CT_STATUS, type RouteResult} from './state.ts'
+import {CT_STATUS, type CtView, type PacketState, type RouteResult} from './state.ts'
+import type {PacketSpec} from '../model/packet.ts'
 import {hookEntries, entryName} from './pipeline.ts'
 import {walkTable, type TableVerdict} from './walk.ts'
 import {applyNatRequest, applyStoredMapping} from './nat.ts'
 import {untracked, type Run} from './run.ts'
-import {tupleText} from './conntrack.ts'
+import {invert, packetTuple, tupleKey, tupleText, type CtLookup} from './conntrack.ts'
 
 type HookResult = {verdict: 'ACCEPT'} | {verdict: Exclude<TableVerdict, 'ACCEPT'>}
 
@@ -56,10 +57,43 @@ function conntrackIn(run: Run, hook: HookName): void {
     run.emit({type: 'conntrack', family: run.family, hook, action: 'untracked', state: 'UNTRACKED', text: 'the raw table set NOTRACK: conntrack skips the packet (state UNTRACKED, no NAT)'})
     return
   }
-  const r = run.env.conntrack.lookup(pkt, run.ctTemplate.zone ?? 0)
+  const r = run.env.forcedCt ? forcedLookup(pkt, run.env.forcedCt) : (run.env.flow && flowLookup(pkt, run.env.flow)) || run.env.conntrack.lookup(pkt, run.ctTemplate.zone ?? 0)
   const ct = r.ct && run.ctTemplate.helper ? {...r.ct, helper: run.ctTemplate.helper} : r.ct
   run.update({ct})
   run.emit({type: 'conntrack', family: run.family, hook, action: r.action, state: ct?.state ?? 'INVALID', text: r.text})
+  if (r.entry && ct && ct.status & (CT_STATUS.DST_NAT | CT_STATUS.SRC_NAT)) {
+    run.note(`this connection already exists (${ct.origin}): it keeps the NAT its first packet got (${tupleText(ct.orig)} ⇄ ${tupleText(ct.reply)}), whatever the rules say now`)
+  }
+}
+
+/** `--ct STATE`: a made-up entry for the packet's own tuple, said to be forced. */
+function forcedLookup(pkt: PacketState, state: NonNullable<PacketSpec['ct']>): CtLookup {
+  if (state === 'invalid') return {ct: null, action: 'invalid', text: 'state forced to INVALID (--ct invalid): no conntrack entry'}
+  const orig = packetTuple(pkt)
+  const status = state === 'established' ? CT_STATUS.SEEN_REPLY | CT_STATUS.ASSURED | CT_STATUS.CONFIRMED : state === 'related' ? CT_STATUS.EXPECTED : 0
+  // NEW and RELATED are first packets: the nat table is consulted for them (origin 'new').
+  const origin = state === 'established' ? 'forced by --ct' : 'new'
+  const ct: CtView = {state: state.toUpperCase() as CtView['state'], dir: 'ORIGINAL', status, mark: 0, zone: 0, orig, reply: invert(orig), origin}
+  return {ct, action: 'found', text: `state forced to ${ct.state} (--ct ${state})${state === 'established' ? ': an entry without NAT is assumed, so no NAT applies' : ''}`}
+}
+
+/** A packet that continues an earlier packet's connection finds that connection (and only it, besides the snapshot). */
+function flowLookup(pkt: PacketState, flow: NonNullable<Run['env']['flow']>): CtLookup | undefined {
+  const e = flow.ct
+  const key = tupleKey(packetTuple(pkt), e.zone)
+  const of = `packet ${JSON.stringify(flow.ref.of)}`
+  if (flow.ref.kind === 'related') {
+    const dir = pkt.dst.text === e.reply.dst.text ? 'REPLY' : 'ORIGINAL'
+    return {ct: {...e, state: 'RELATED', dir, origin: of}, action: 'found', text: `an ICMP error quoting the connection of ${of} (${tupleText(e.orig)}): RELATED, ${dir.toLowerCase()} direction; NAT is undone on the quoted packet too`}
+  }
+  if (key === tupleKey(e.orig, e.zone)) {
+    const established = (e.status & CT_STATUS.SEEN_REPLY) !== 0
+    return {ct: {...e, state: established ? 'ESTABLISHED' : 'NEW', dir: 'ORIGINAL', origin: of}, action: 'found', text: `the connection of ${of} (${tupleText(e.orig)}), original direction: ${established ? 'ESTABLISHED (a reply was seen)' : 'NEW (no reply seen yet)'}`}
+  }
+  if (key === tupleKey(e.reply, e.zone)) {
+    return {ct: {...e, state: 'ESTABLISHED', dir: 'REPLY', status: e.status | CT_STATUS.SEEN_REPLY, origin: of}, action: 'found', text: `a reply in the connection of ${of} (${tupleText(e.orig)} ⇄ ${tupleText(e.reply)}): ESTABLISHED`}
+  }
+  return undefined
 }
 
 function natHook(run: Run, hook: HookName, manip: 'dst' | 'src', route?: RouteResult): TableVerdict {

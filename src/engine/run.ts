@@ -5,6 +5,7 @@
 import type {Family} from '../net/addr.ts'
 import type {HookName, Table} from '../model/ruleset.ts'
 import type {Interface} from '../model/snapshot.ts'
+import type {FlowRef, PacketSpec} from '../model/packet.ts'
 import type {ConntrackTable} from './conntrack.ts'
 import type {IpSet} from '../model/ipset.ts'
 import type {Effect} from '../targets/types.ts'
@@ -23,6 +24,10 @@ export interface RunEnv {
   counters: Map<object, number>
   /** Decisions to replay, then `true` for every new decision (the driver enumerates the rest). */
   prefix: boolean[]
+  /** The connection this packet continues (reply_of / follow_of / related_of), from an earlier packet of the run. */
+  flow?: {ref: FlowRef; ct: CtView}
+  /** `--ct`: the state to use instead of a lookup. */
+  forcedCt?: PacketSpec['ct']
 }
 
 export interface Decision {

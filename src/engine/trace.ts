@@ -14,6 +14,8 @@ import type {PacketState, Router} from './state.ts'
 import {Run, type RunEnv} from './run.ts'
 import {inbound, outbound} from './path.ts'
 import {ConntrackTable} from './conntrack.ts'
+import {CT_STATUS} from './state.ts'
+import type {FlowOrigin} from '../packet/spec.ts'
 import {indexChains} from './chain-index.ts'
 import {createRouter} from '../snapshot/routing.ts'
 
@@ -40,6 +42,8 @@ export class Session {
   private readonly interfaces: Map<string, Interface>
   private readonly conntrack: ConntrackTable
   private counters = new Map<object, number>()
+  /** What each packet of this run (by id) left behind, for packets that continue its connection. */
+  private flows = new Map<string, FlowOrigin>()
 
   constructor(readonly snapshot: Snapshot) {
     this.router = createRouter(snapshot)
@@ -52,15 +56,23 @@ export class Session {
     return this.snapshot.iptables[family]?.tables ?? new Map()
   }
 
-  private env(family: Family, prefix: boolean[]): RunEnv {
+  /** The earlier packet `id` of this run, for reply_of / follow_of / related_of (see packet/spec.ts). */
+  flow(id: string | number): FlowOrigin | undefined {
+    return this.flows.get(String(id))
+  }
+
+  private env(spec: PacketSpec, prefix: boolean[]): RunEnv {
+    const origin = spec.flow && this.flows.get(String(spec.flow.of))
     return {
-      router: this.router, interfaces: this.interfaces, conntrack: this.conntrack, tables: this.tables(family),
+      router: this.router, interfaces: this.interfaces, conntrack: this.conntrack, tables: this.tables(spec.family),
       sets: this.snapshot.ipsets, sysctl: this.snapshot.sysctl, counters: this.counters, prefix,
+      ...(origin ? {flow: {ref: spec.flow!, ct: origin.ct}} : {}),
+      ...(spec.ct ? {forcedCt: spec.ct} : {}),
     }
   }
 
   private runOnce(spec: PacketSpec, prefix: boolean[]): {run: Run; disposition: Disposition} {
-    const run = new Run(spec.family, initialState(spec), this.env(spec.family, prefix))
+    const run = new Run(spec.family, initialState(spec), this.env(spec, prefix))
     const disposition = spec.local ? outbound(run) : inbound(run)
     return {run, disposition}
   }
@@ -100,7 +112,30 @@ export class Session {
     }
     // State outside conntrack advances along one path: the chosen one, else the most probable.
     this.counters = runs[keep].run.counters
+    if (spec.flow) {
+      const origin = this.flows.get(String(spec.flow.of))
+      if (origin && origin.paths > 1) warnings.push(`${spec.flow.kind}_of ${JSON.stringify(spec.flow.of)}: that packet had ${origin.paths} possible paths; this follows its path ${origin.path + 1} (${opts.choose === undefined && opts.seed === undefined ? 'the most probable' : 'the chosen one'}); use --choose/--seed on it to follow another`)
+    }
+    this.remember(spec, runs[keep], runs.length, keep)
     return {spec, warnings, outcomes}
+  }
+
+  /**
+   * Keeps the connection a packet leaves behind: a new entry only if the packet got to conntrack confirm (a dropped
+   * first packet's entry dies with it); a packet of a known flow updates that flow's entry (e.g. SEEN_REPLY).
+   */
+  private remember(spec: PacketSpec, r: {run: Run; disposition: Disposition}, paths: number, path: number): void {
+    const ct = r.run.pkt.ct
+    const delivered = r.disposition === 'local' || r.disposition === 'forward' || r.disposition === 'output'
+    if (!ct || ct.state === 'UNTRACKED' || !delivered) return
+    const last = r.run.events[r.run.events.length - 1]
+    const oif = last?.type === 'disposition' ? last.oif : null
+    const stored = {...ct, status: ct.status | CT_STATUS.CONFIRMED | (ct.dir === 'REPLY' ? CT_STATUS.SEEN_REPLY : 0)}
+    if (spec.flow && spec.flow.kind !== 'related') {
+      const origin = this.flows.get(String(spec.flow.of))
+      if (origin) origin.ct = {...origin.ct, status: stored.status, mark: stored.mark}
+    }
+    if (spec.id !== undefined) this.flows.set(String(spec.id), {spec, ct: stored, disposition: r.disposition, oif, paths, path})
   }
 }
 

@@ -76,4 +76,17 @@ export interface PacketSpec {
   pktType?: 'unicast' | 'broadcast' | 'multicast' | 'otherhost'
   fragment?: boolean
   assume: Assumptions
+  /** This packet continues an earlier packet's connection (by the earlier packet's id). */
+  flow?: FlowRef
+  /** Force the conntrack state instead of looking it up (`--ct`). */
+  ct?: 'new' | 'established' | 'related' | 'invalid'
+}
+
+/**
+ * reply: the answer to the earlier packet, addressed from its conntrack entry (so it goes back from whichever
+ * endpoint was chosen); follow: the next packet in the original direction; related: an ICMP error about it.
+ */
+export interface FlowRef {
+  kind: 'reply' | 'follow' | 'related'
+  of: string | number
 }

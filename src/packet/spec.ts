@@ -6,17 +6,18 @@
 import {z} from 'zod'
 import {parseAddr, type IpAddr} from '../net/addr.ts'
 import {PROTO, TCP_FLAGS, type PacketSpec} from '../model/packet.ts'
-import type {Router} from '../engine/state.ts'
+import type {CtView, Router} from '../engine/state.ts'
+import type {FlowRef} from '../model/packet.ts'
 
 const num = z.union([z.number().int(), z.string().regex(/^(0x[0-9a-f]+|\d+)$/i).transform((s) => Number(s))])
 
 /** The `--packets` element schema (snake_case as in the README's contract). */
 export const PacketInputSchema = z.object({
   id: z.union([z.string(), z.number()]).optional(),
-  proto: z.union([z.string(), z.number()]).default('tcp'),
+  proto: z.union([z.string(), z.number()]).optional(),
   family: z.union([z.literal(4), z.literal(6)]).optional(),
   src: z.string().optional(),
-  dst: z.string(),
+  dst: z.string().optional(),
   sport: z.number().int().min(0).max(65535).optional(),
   dport: z.number().int().min(0).max(65535).optional(),
   in: z.string().optional(),
@@ -33,6 +34,8 @@ export const PacketInputSchema = z.object({
   assume: z.record(z.string(), z.unknown()).optional(),
   reply_of: z.union([z.string(), z.number()]).optional(),
   follow_of: z.union([z.string(), z.number()]).optional(),
+  related_of: z.union([z.string(), z.number()]).optional(),
+  ct: z.enum(['new', 'established', 'related', 'invalid']).optional(),
 }).strict()
 
 export type PacketInput = z.input<typeof PacketInputSchema>
@@ -124,15 +127,81 @@ export function parsePacketLine(line: string): PacketInput {
   return input
 }
 
+/** What an earlier packet of the same run left behind, for packets that continue its connection. */
+export interface FlowOrigin {
+  spec: PacketSpec
+  /** Its connection as it stood after the packet (reply tuple carries the NAT the kernel chose). */
+  ct: CtView
+  disposition: string
+  /** Where it left the host (null when delivered locally or dropped). */
+  oif: string | null
+  /** How many paths it had, and which one its connection comes from. */
+  paths: number
+  path: number
+}
+
+export interface SpecContext {
+  router: Router
+  /** The stored result of packet `id` earlier in this run, if any. */
+  flow?(id: string | number): FlowOrigin | undefined
+}
+
+function flowRefOf(p: z.output<typeof PacketInputSchema>): FlowRef | undefined {
+  const refs = ([['reply', p.reply_of], ['follow', p.follow_of], ['related', p.related_of]] as const).filter(([, v]) => v !== undefined)
+  if (refs.length > 1) throw new PacketError('give at most one of reply_of, follow_of, related_of')
+  return refs.length ? {kind: refs[0][0], of: refs[0][1]!} : undefined
+}
+
+/**
+ * Fills a flow packet's unspecified fields from the packet it continues: a reply is addressed from the
+ * connection's reply tuple (so it comes back from whichever endpoint DNAT chose), a follow-up repeats the original,
+ * an ICMP error goes from where the original ended up back to its (translated) source.
+ */
+function deriveFromFlow(p: z.output<typeof PacketInputSchema>, ref: FlowRef, o: FlowOrigin): z.output<typeof PacketInputSchema> {
+  const t = ref.kind === 'follow' ? o.ct.orig : o.ct.reply
+  const fam6 = t.src.family === 6
+  const cameIn = o.spec.local ? {local: true} : {in: o.spec.iif}
+  // The answer arrives where the original left, or is generated here when the original was delivered here.
+  const backIn = o.disposition === 'local' ? {local: true} : o.oif ? {in: o.oif} : {}
+  const where = p.in !== undefined || p.local !== undefined ? {} : ref.kind === 'follow' ? cameIn : backIn
+  if (ref.kind === 'related') {
+    return {
+      ...where, icmp_type: fam6 ? 1 : 3, icmp_code: fam6 ? 4 : 3,
+      ...p, proto: p.proto ?? (fam6 ? 'icmpv6' : 'icmp'), src: p.src ?? t.src.text, dst: p.dst ?? t.dst.text,
+    }
+  }
+  const proto = o.spec.proto
+  const flags = proto === PROTO.tcp && p.tcp_flags === undefined
+    ? {tcp_flags: ref.kind === 'reply' && o.spec.tcpFlags === TCP_FLAGS.SYN ? 'SYN,ACK' : 'ACK'}
+    : {}
+  const icmp = o.spec.icmpType !== undefined && p.icmp_type === undefined
+    ? {icmp_type: ref.kind === 'reply' ? (fam6 ? 129 : 0) : o.spec.icmpType}
+    : {}
+  return {
+    ...where, ...flags, ...icmp, ...p, proto: p.proto ?? proto,
+    src: p.src ?? t.src.text, dst: p.dst ?? t.dst.text, sport: p.sport ?? t.sport, dport: p.dport ?? t.dport,
+  }
+}
+
 /**
  * Validates an input and fills defaults: TCP packets are SYNs (a new connection) unless flags are given; a
- * locally generated packet without a source gets the source the output route would choose.
+ * locally generated packet without a source gets the source the output route would choose; a packet that continues
+ * an earlier one (reply_of / follow_of / related_of) takes what it does not say from that packet's connection.
  */
-export function toPacketSpec(raw: unknown, router?: Router): PacketSpec {
+export function toPacketSpec(raw: unknown, sctx: SpecContext | Router): PacketSpec {
+  const c: SpecContext = 'lookup' in sctx ? {router: sctx} : sctx
+  const router = c.router
   const r = PacketInputSchema.safeParse(raw)
   if (!r.success) throw new PacketError(r.error.issues.map((i) => `${i.path.join('.') || 'packet'}: ${i.message}`).join('; '))
-  const p = r.data
-  const proto = parseProto(p.proto)
+  let p = r.data
+  const flow = flowRefOf(p)
+  if (flow) {
+    const origin = c.flow?.(flow.of)
+    if (!origin) throw new PacketError(`${flow.kind}_of ${JSON.stringify(flow.of)}: no earlier packet with that id in this run`)
+    p = deriveFromFlow(p, flow, origin)
+  }
+  if (p.dst === undefined) throw new PacketError('dst is required')
+  const proto = parseProto(p.proto ?? 'tcp')
   const dst = addr(p.dst, 'dst')
   const local = p.local === true
   if (local && p.in !== undefined) throw new PacketError('a packet is either `local` (generated here) or comes `in IFACE`, not both')
@@ -164,5 +233,7 @@ export function toPacketSpec(raw: unknown, router?: Router): PacketSpec {
     ttl: p.ttl ?? 64, tos: Number(p.tos ?? 0),
     srcMac: p.src_mac, pktType: p.pkt_type, fragment: false,
     assume: (p.assume ?? {}) as PacketSpec['assume'],
+    ...(flow ? {flow} : {}),
+    ...(p.ct ? {ct: p.ct} : {}),
   }
 }

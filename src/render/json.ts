@@ -17,6 +17,7 @@ function packetJson(p: PacketSpec) {
     family: fam(p.family), proto: protoName(p.proto), src: p.src.text, dst: p.dst.text, sport: p.sport ?? null, dport: p.dport ?? null,
     in: p.iif ?? null, local: p.local, mark: hex(p.mark), tcp_flags: p.tcpFlags === undefined ? null : tcpFlagsText(p.tcpFlags),
     icmp_type: p.icmpType ?? null, icmp_code: p.icmpCode ?? null,
+    flow: p.flow ? {kind: p.flow.kind, of: p.flow.of} : null, ct_forced: p.ct ?? null,
   }
 }
 

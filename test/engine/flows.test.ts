@@ -1,0 +1,100 @@
+/**
+ * Conversations: a reply is addressed from the conntrack entry of the packet it answers (so it comes back from the
+ * endpoint DNAT chose) and is reverse-translated without the nat table; later packets reuse the mapping.
+ */
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {Session} from '../../src/engine/trace.ts'
+import {toPacketSpec} from '../../src/packet/spec.ts'
+import {snapshotOf, addrJson, routeJson, matchedRules} from '../helpers/snapshot.ts'
+
+const net = {
+  'ip-addr.json': addrJson({lo: ['127.0.0.1/8'], eth0: ['192.0.2.10/24'], cni0: ['10.244.0.1/24']}),
+  'ip-route.json': routeJson(['default via 192.0.2.1 dev eth0', '192.0.2.0/24 dev eth0 scope link', '10.244.0.0/24 dev cni0 scope link', 'local 192.0.2.10 dev eth0 table local', 'local 10.244.0.1 dev cni0 table local']),
+  'sysctl.txt': 'net.ipv4.ip_forward = 1\n',
+  'iptables-save.txt': `*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -d 192.0.2.10/32 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.244.0.5:80
+-A POSTROUTING -s 10.244.0.0/24 -o eth0 -j MASQUERADE
+COMMIT
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A FORWARD -m conntrack --ctstate DNAT -j ACCEPT
+COMMIT
+`,
+}
+
+function run(session: Session, input: Record<string, unknown>) {
+  const spec = toPacketSpec(input, {router: session.router, flow: (id) => session.flow(id)})
+  return {spec, result: session.trace(spec)}
+}
+
+test('SYN → SYN-ACK → ACK through DNAT: the reply comes from the endpoint and is translated back', () => {
+  const s = new Session(snapshotOf(net))
+  const syn = run(s, {id: 'syn', proto: 'tcp', src: '198.51.100.7', sport: 5555, dst: '192.0.2.10', dport: 8080, in: 'eth0'}).result.outcomes[0]
+  assert.equal(syn.disposition, 'forward')
+  assert.equal(`${syn.final.dst.text}:${syn.final.dport}`, '10.244.0.5:80')
+
+  const reply = run(s, {id: 'synack', reply_of: 'syn'})
+  assert.equal(reply.spec.iif, 'cni0')
+  assert.equal(reply.spec.src.text, '10.244.0.5')
+  assert.equal(reply.spec.sport, 80)
+  const r = reply.result.outcomes[0]
+  assert.equal(r.disposition, 'forward')
+  assert.equal(r.oif, 'eth0')
+  // Reverse DNAT: the client sees the address it connected to; MASQUERADE does not apply to a reply.
+  assert.equal(`${r.final.src.text}:${r.final.sport}`, '192.0.2.10:8080')
+  assert.equal(r.final.dst.text, '198.51.100.7')
+  assert.ok(r.steps.some((e) => e.type === 'nat' && e.kind === 'reverse'))
+  assert.ok(!r.steps.some((e) => e.type === 'rule' && e.table === 'nat'), 'the nat table is not consulted for a reply')
+  assert.deepEqual(matchedRules(r.steps), ['filter/FORWARD#1'])
+  assert.equal(r.final.ct?.state, 'ESTABLISHED')
+
+  const ack = run(s, {follow_of: 'syn'}).result.outcomes[0]
+  assert.equal(ack.final.ct?.state, 'ESTABLISHED')
+  assert.equal(`${ack.final.dst.text}:${ack.final.dport}`, '10.244.0.5:80')
+  assert.ok(!ack.steps.some((e) => e.type === 'rule' && e.table === 'nat'))
+})
+
+test('an ICMP error about a DNATed connection is RELATED and reaches the client with the service address', () => {
+  const s = new Session(snapshotOf(net))
+  run(s, {id: 'syn', proto: 'tcp', src: '198.51.100.7', sport: 5555, dst: '192.0.2.10', dport: 8080, in: 'eth0'})
+  const err = run(s, {related_of: 'syn'})
+  assert.equal(err.spec.proto, 1)
+  assert.equal(err.spec.icmpType, 3)
+  const o = err.result.outcomes[0]
+  assert.equal(o.final.ct?.state, 'RELATED')
+  assert.equal(o.final.src.text, '192.0.2.10')
+  assert.equal(o.final.dst.text, '198.51.100.7')
+  assert.equal(o.disposition, 'forward')
+})
+
+test('a reply to a packet that was dropped finds no connection', () => {
+  const s = new Session(snapshotOf(net))
+  // Not DNATed: FORWARD drops it, so its conntrack entry is never confirmed.
+  run(s, {id: 'x', proto: 'tcp', src: '198.51.100.7', sport: 5555, dst: '10.244.0.5', dport: 80, in: 'eth0'})
+  assert.throws(() => run(s, {reply_of: 'x'}), /no earlier packet/)
+})
+
+test('--ct established skips the nat table and says so', () => {
+  const s = new Session(snapshotOf(net))
+  const o = run(s, {proto: 'tcp', src: '198.51.100.7', dst: '192.0.2.10', dport: 8080, in: 'eth0', ct: 'established'}).result.outcomes[0]
+  assert.equal(o.final.ct?.state, 'ESTABLISHED')
+  assert.equal(o.final.dst.text, '192.0.2.10')
+  assert.equal(o.disposition, 'local')
+})
+
+test('an existing conntrack entry pins the connection to the endpoint it was NATed to', () => {
+  const conntrack = 'ipv4     2 tcp      6 431999 ESTABLISHED src=198.51.100.7 dst=192.0.2.10 sport=5555 dport=8080 src=10.244.0.9 dst=198.51.100.7 sport=80 dport=5555 [ASSURED] mark=0 use=1\n'
+  const s = new Session(snapshotOf({...net, 'conntrack.txt': conntrack}))
+  const o = run(s, {proto: 'tcp', src: '198.51.100.7', sport: 5555, dst: '192.0.2.10', dport: 8080, in: 'eth0', tcp_flags: 'ACK'}).result.outcomes[0]
+  // The rules now say 10.244.0.5, the entry says 10.244.0.9: the entry wins.
+  assert.equal(o.final.dst.text, '10.244.0.9')
+  assert.ok(o.steps.some((e) => e.type === 'note' && /keeps the NAT its first packet got/.test(e.text)))
+})
