@@ -47,6 +47,11 @@ export class ConntrackTable {
     return this.byTuple.size / 2
   }
 
+  /** The entry already using this tuple in either direction (nf_nat_used_tuple checks reply tuples). */
+  holder(t: Tuple, zone = 0): ConntrackEntry | undefined {
+    return this.byTuple.get(tupleKey(t, zone))?.entry
+  }
+
   lookup(pkt: PacketState, zone: number): CtLookup {
     const tuple = packetTuple(pkt)
     const hit = this.byTuple.get(tupleKey(tuple, zone))

@@ -51,7 +51,7 @@ export type StepEvent =
   | ({type: 'table-verdict'; verdict: Verdict} & Where)
   | {type: 'conntrack'; family: Family; hook: HookName; action: string; state: string; text: string}
   /** A NAT translation: from the rule that asked for it (first packet) or from the conntrack entry (later packets). */
-  | {type: 'nat'; family: Family; hook: HookName; kind: NatKind; from: string; to: string; table?: string; chain?: string; index?: number; text: string}
+  | {type: 'nat'; family: Family; hook: HookName; kind: NatKind; from: string; to: string; table?: string; chain?: string; index?: number; text: string; addrRange?: [string, string]; portRange?: [number, number]}
   | {type: 'route'; family: Family; phase: 'input' | 'output' | 'reroute'; result: RouteResult; text: string}
   | {type: 'branch'; label: string; taken: boolean; num: number; den: number; text: string}
   | {type: 'note'; text: string; level: 'info' | 'warning'}

@@ -20,6 +20,9 @@ interface Mapping {
   port?: number
   /** What was chosen where the kernel's choice depends on hashing or randomness. */
   caveat?: string
+  /** Where the kernel may put the address / port instead of what is shown (inclusive). */
+  addrRange?: [string, string]
+  portRange?: [number, number]
 }
 
 /** The address/port a request maps to, or a reason it cannot (the kernel then drops the packet). */
@@ -31,12 +34,15 @@ function chooseMapping(run: Run, hook: HookName, req: NatRequest, route: RouteRe
   const hasPorts = pkt.sport !== undefined
   const caveats: string[] = []
   let addr: IpAddr = cur
+  let addrRange: [string, string] | undefined
+  let portRange: [number, number] | undefined
   switch (req.type) {
     case 'dnat':
     case 'snat':
       if (req.addrMin) {
         addr = parseAddr(req.addrMin)
         if (req.addrMax && compareAddr(parseAddr(req.addrMax), addr) !== 0) {
+          addrRange = [req.addrMin, req.addrMax]
           caveats.push(`the kernel picks one address of ${req.addrMin}-${req.addrMax} by a hash of the connection's addresses${req.persistent ? ' (--persistent: of the source only)' : ''}; shown: the first`)
         }
       }
@@ -77,11 +83,16 @@ function chooseMapping(run: Run, hook: HookName, req: NatRequest, route: RouteRe
     const max = req.portMax ?? req.portMin
     if (curPort !== undefined && curPort >= req.portMin && curPort <= max && req.type !== 'dnat' && req.type !== 'redirect') port = curPort
     else port = req.portMin
+    if (max !== req.portMin) portRange = [req.portMin, max]
     if (max !== req.portMin) caveats.push(`the port is chosen from ${req.portMin}-${max}${req.type === 'dnat' || req.type === 'redirect' ? '' : ' (the original port is kept when it is in range and free)'}; shown: ${port}`)
   }
-  if (req.randomFully) caveats.push(`--random-fully: the source port is random in ${req.portMin ?? 1024}-${req.portMax ?? 65535}`)
-  else if (req.random) caveats.push('--random: the port is chosen from a keyed hash of the connection')
-  return {addr, port, caveat: caveats.join('; ') || undefined}
+  if (hasPorts && (req.randomFully || req.random)) {
+    // nf_nat_l4proto_unique_tuple: without --to-ports the range is 1024-65535 for ports >= 1024 (512-1023 / 1-511 below).
+    const cp = curPort ?? 0
+    portRange ??= req.portMin !== undefined ? [req.portMin, req.portMax ?? req.portMin] : cp >= 1024 ? [1024, 65535] : cp >= 512 ? [600, 1023] : [1, 511]
+    caveats.push(`${req.randomFully ? '--random-fully: the port is random' : '--random: the port comes from a keyed hash of the connection'} in ${portRange[0]}-${portRange[1]}; shown: ${port}`)
+  }
+  return {addr, port, caveat: caveats.join('; ') || undefined, addrRange, portRange}
 }
 
 /** inet_select_addr: first primary address of the device whose subnet holds the next hop, else the first primary. */
@@ -121,6 +132,7 @@ export function applyNatRequest(run: Run, hook: HookName, req: NatRequest, at: {
   const side = dst ? 'destination' : 'source'
   run.emit({
     type: 'nat', family, hook, kind: req.type, from, to, ...at,
+    ...(m.addrRange ? {addrRange: m.addrRange} : {}), ...(m.portRange ? {portRange: m.portRange} : {}),
     text: `${what}: ${side} ${from} → ${to}${m.caveat ? ` (${m.caveat})` : ''}; the connection's reply tuple becomes ${tupleText(run.pkt.ct?.reply ?? invert({proto: pkt.proto, src: run.pkt.src, dst: run.pkt.dst, sport: run.pkt.sport, dport: run.pkt.dport}))}`,
   })
   return 'ok'
@@ -151,4 +163,17 @@ export function applyStoredMapping(run: Run, hook: HookName, manip: 'dst' | 'src
 
 export function natDescription(pkt: PacketState): string {
   return `${hostPort(pkt.src, pkt.sport)} → ${hostPort(pkt.dst, pkt.dport)}`
+}
+
+/**
+ * A new connection's source manip (SNAT/MASQUERADE, or the null binding) must leave a reply tuple no other entry
+ * uses; otherwise get_unique_tuple() changes the source port (nf_nat_core.c nf_nat_used_tuple). Says so when the
+ * snapshot's table holds such an entry.
+ */
+export function noteTupleClash(run: Run, hook: HookName): void {
+  const ct = run.pkt.ct
+  if (!ct || ct.origin !== 'new' || run.pkt.sport === undefined) return
+  const other = run.env.conntrack.holder(ct.reply, ct.zone)
+  if (!other) return
+  run.note(`the reply tuple ${tupleText(ct.reply)} is already used by conntrack entry ${other.origin} (${tupleText(other.orig)}): at ${hook} the kernel gives this connection another source port (implicit SNAT of the port) — the port shown is the one before that change`, 'warning')
 }

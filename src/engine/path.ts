@@ -9,7 +9,7 @@ import {CT_STATUS, type CtView, type PacketState, type RouteResult} from './stat
 import type {PacketSpec} from '../model/packet.ts'
 import {hookEntries, entryName} from './pipeline.ts'
 import {walkTable, type TableVerdict} from './walk.ts'
-import {applyNatRequest, applyStoredMapping} from './nat.ts'
+import {applyNatRequest, applyStoredMapping, noteTupleClash} from './nat.ts'
 import {untracked, type Run} from './run.ts'
 import {invert, packetTuple, tupleKey, tupleText, type CtLookup} from './conntrack.ts'
 
@@ -115,10 +115,13 @@ function natHook(run: Run, hook: HookName, manip: 'dst' | 'src', route?: RouteRe
   const req = run.natRequests[0]
   if (!req) {
     run.emit({type: 'nat', family: run.family, hook, kind: 'null', from: '', to: '', text: `no ${manip === 'dst' ? 'DNAT' : 'SNAT'} rule matched: null binding (addresses unchanged; the nat table will not be consulted again for this connection)`})
+    if (manip === 'src') noteTupleClash(run, hook)
     return 'ACCEPT'
   }
   const at = lastMatchedRule(run, hook)
-  return applyNatRequest(run, hook, req.effect.nat, at, route) === 'ok' ? 'ACCEPT' : 'DROP'
+  if (applyNatRequest(run, hook, req.effect.nat, at, route) !== 'ok') return 'DROP'
+  if (manip === 'src') noteTupleClash(run, hook)
+  return 'ACCEPT'
 }
 
 function lastMatchedRule(run: Run, hook: HookName): {table: string; chain: string; index: number} {

@@ -66,7 +66,10 @@ export function stepJson(e: StepEvent): Record<string, unknown> | undefined {
     case 'conntrack':
       return {type: 'conntrack', family: fam(e.family), hook: e.hook, action: e.action, state: e.state, text: e.text}
     case 'nat':
-      return {type: 'nat', family: fam(e.family), hook: e.hook, kind: e.kind, from: e.from, to: e.to, table: e.table ?? null, chain: e.chain ?? null, index: e.index ?? null, text: e.text}
+      return {
+        type: 'nat', family: fam(e.family), hook: e.hook, kind: e.kind, from: e.from, to: e.to, table: e.table ?? null, chain: e.chain ?? null, index: e.index ?? null,
+        addr_range: e.addrRange ?? null, port_range: e.portRange ?? null, text: e.text,
+      }
     case 'branch':
       return {type: 'branch', label: e.label, taken: e.taken, probability: `${e.taken ? e.num : e.den - e.num}/${e.den}`, text: e.text}
     case 'note':

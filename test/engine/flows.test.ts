@@ -26,6 +26,7 @@ COMMIT
 :OUTPUT ACCEPT [0:0]
 -A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
 -A FORWARD -m conntrack --ctstate DNAT -j ACCEPT
+-A FORWARD -i cni0 -o eth0 -j ACCEPT
 COMMIT
 `,
 }
@@ -97,4 +98,16 @@ test('an existing conntrack entry pins the connection to the endpoint it was NAT
   // The rules now say 10.244.0.5, the entry says 10.244.0.9: the entry wins.
   assert.equal(o.final.dst.text, '10.244.0.9')
   assert.ok(o.steps.some((e) => e.type === 'note' && /keeps the NAT its first packet got/.test(e.text)))
+})
+
+test('MASQUERADE onto a reply tuple another connection holds: the implicit port change is announced', () => {
+  const conntrack = 'ipv4     2 udp      17 29 src=10.244.0.8 dst=203.0.113.53 sport=40000 dport=53 src=203.0.113.53 dst=192.0.2.10 sport=53 dport=40000 mark=0 use=1\n'
+  const s = new Session(snapshotOf({...net, 'conntrack.txt': conntrack}))
+  const o = run(s, {proto: 'udp', src: '10.244.0.7', sport: 40000, dst: '203.0.113.53', dport: 53, in: 'cni0'}).result.outcomes[0]
+  assert.equal(o.final.src.text, '192.0.2.10')
+  assert.ok(o.steps.some((e) => e.type === 'note' && /already used by conntrack entry conntrack.txt:1/.test(e.text)))
+  // Without the other entry there is nothing to announce.
+  const clean = new Session(snapshotOf(net))
+  const o2 = run(clean, {proto: 'udp', src: '10.244.0.7', sport: 40000, dst: '203.0.113.53', dport: 53, in: 'cni0'}).result.outcomes[0]
+  assert.ok(!o2.steps.some((e) => e.type === 'note' && /already used/.test(e.text)))
 })
