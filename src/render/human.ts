@@ -71,7 +71,7 @@ function renderSteps(steps: StepEvent[], opts: HumanOptions, c: (s: Style, t: st
         out.push(c('cyan', `${e.hook} (IPv${e.family})`))
         break
       case 'chain':
-        if (e.via === 'hook') depth = 2
+        if (e.via === 'hook') depth = 1
         else depth++
         out.push(`${pad()}${c('bold', `${e.table} ${e.chain}`)}${e.via === 'hook' ? '' : c('dim', ` (${e.via})`)}`)
         break
@@ -98,7 +98,7 @@ function renderSteps(steps: StepEvent[], opts: HumanOptions, c: (s: Style, t: st
       }
       case 'return':
         out.push(`${pad()}  ${c('dim', e.implicit ? `↩ end of ${e.chain}: return${e.to ? ` to ${e.to}` : ''}` : `↩ RETURN${e.to ? ` to ${e.to}` : ''}`)}`)
-        depth = Math.max(2, depth - 1)
+        depth = Math.max(1, depth - 1)
         break
       case 'policy':
         out.push(`${pad()}  ${verdictColor(e.verdict, c)(`policy ${e.verdict}`)} (end of built-in chain ${e.chain})`)
@@ -106,7 +106,7 @@ function renderSteps(steps: StepEvent[], opts: HumanOptions, c: (s: Style, t: st
       case 'table-verdict':
         break
       case 'conntrack':
-        out.push(`  ${c('magenta', `conntrack: ${e.state}`)} — ${e.text}`)
+        out.push(`  ${c('magenta', `conntrack ${e.action}: ${e.state}`)} — ${e.text}`)
         break
       case 'nat':
         out.push(`${pad()}  ${c('magenta', `NAT ${e.kind}`)}: ${e.text}`)
