@@ -117,6 +117,16 @@ export function loadSnapshotFromFiles(files: ReadonlyMap<string, string>, source
     return {diagnostics: r.diagnostics, result: r.values}
   }) ?? snap.sysctl
 
+  // iptables-nft prints the legacy-tables warning on stderr, which the collector keeps in meta.json.
+  for (const [name, family] of [['iptables-save.txt', 4], ['ip6tables-save.txt', 6]] as const) {
+    const stderr = snap.meta.collected?.[name]?.stderr ?? ''
+    const rs = snap.iptables[family]
+    if (rs && stderr.includes('legacy tables present') && !rs.notes.some((n) => n.includes('legacy'))) {
+      rs.notes.push('iptables-legacy tables present: this dump (nf_tables) does not show them')
+      diagnostics.push({file: name, severity: 'warning', message: 'iptables-legacy tables present (collector stderr), not in this dump: their rules also run, and nfstep cannot see them; collect iptables-legacy-save too'})
+    }
+  }
+
   // Say why a part is unknown when the collector recorded a failure for its file.
   for (const f of SNAPSHOT_FILES) {
     const c = snap.meta.collected?.[f.name]
