@@ -79,6 +79,7 @@ export class Session {
 
   trace(spec: PacketSpec, opts: TraceOptions = {}): TraceResult {
     const warnings: string[] = []
+    for (const n of this.snapshot.iptables[spec.family]?.notes ?? []) if (n.includes('legacy')) warnings.push(`${n}: their rules also see this packet and are not shown`)
     if (!this.snapshot.iptables[spec.family]) warnings.push(`the snapshot has no ${spec.family === 4 ? 'iptables' : 'ip6tables'} dump: no rules are applied to this IPv${spec.family} packet`)
     const max = opts.maxOutcomes ?? 4096
     const runs: {run: Run; disposition: Disposition}[] = []

@@ -156,8 +156,8 @@ export interface KubeNode {
 }
 
 /**
- * One node: lo; `eth0` (dummy) with the file's IPv4 node IPs as /24 and the default route via 192.168.0.1; `cbr0`
- * (dummy) holding .1 of the cluster CIDR (10.0.0.0/8 when the file has none), so every pod and endpoint address is
+ * One node: lo; `eth0` (a veth whose peer stays in the namespace, unaddressed: the kernel here has no dummy module) with the file's IPv4 node IPs as /24 and the default route via 192.168.0.1; `cbr0`
+ * (veth likewise) holding .1 of the cluster CIDR (10.0.0.0/8 when the file has none), so every pod and endpoint address is
  * on-link there. Forwarding on, rp_filter off, route_localnet as kube-proxy would set it.
  */
 export async function buildNode(c: CorpusFile, ns: string): Promise<KubeNode> {
@@ -173,12 +173,11 @@ export async function buildNode(c: CorpusFile, ns: string): Promise<KubeNode> {
     const v6 = c.nodeIPs.filter((a) => a.includes(':'))
     const batch = [
       'link set lo up',
-      `link add ${DEV.external} type dummy`, `link set ${DEV.external} up`,
-      `link add ${DEV.pods} type dummy`, `link set ${DEV.pods} up`,
-      ...v4.map((a) => `-4 addr add ${a}/24 dev ${DEV.external}`),
-      ...v6.map((a) => `-6 addr add ${a}/64 dev ${DEV.external} nodad`),
-      `-4 addr add ${podGw}/${len} dev ${DEV.pods}`,
-      `-4 route add default via ${DEFAULT_GW} dev ${DEV.external}`,
+      ...[DEV.external, DEV.pods].flatMap((d) => [`link add ${d} type veth peer name ${d}-peer`, `link set ${d}-peer up`, `link set ${d} up`]),
+      ...v4.map((a) => `addr add ${a}/24 dev ${DEV.external}`),
+      ...v6.map((a) => `addr add ${a}/64 dev ${DEV.external} nodad`),
+      `addr add ${podGw}/${len} dev ${DEV.pods}`,
+      `route add default via ${DEFAULT_GW} dev ${DEV.external}`,
     ]
     await run(['ip', '-n', ns, '-batch', '-'], batch.join('\n') + '\n')
     // kube-proxy writes the "block incoming localnet connections" rule exactly when it sets route_localnet=1
