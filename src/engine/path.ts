@@ -146,6 +146,26 @@ function routeOutput(run: Run, phase: 'output' | 'reroute'): RouteResult {
   return result
 }
 
+/**
+ * Loopback addresses arriving on another device are martians (net/ipv4/route.c ip_route_input_slow, checked on the
+ * destination as it stands after PREROUTING's DNAT) unless route_localnet is set on all or the device; IPv6 drops
+ * ::1 from a non-loopback device outright (ip6_rcv_core).
+ */
+function martianReason(run: Run): string | undefined {
+  const p = run.pkt
+  if (!p.iif || p.iif === 'lo') return undefined
+  if (p.family === 6) {
+    const lo = (a: string) => a === '::1'
+    return lo(p.src.text) || lo(p.dst.text) ? `::1 arriving on ${p.iif} is dropped (ip6_rcv_core: loopback addresses only on lo)` : undefined
+  }
+  const isLo = (v4: number) => v4 >>> 24 === 127
+  const localnet = run.env.sysctl.get('net.ipv4.conf.all.route_localnet') === '1' || run.env.sysctl.get(`net.ipv4.conf.${p.iif}.route_localnet`) === '1'
+  if (localnet) return undefined
+  if (isLo(p.dst.v4)) return `martian destination ${p.dst.text} on ${p.iif}: a 127.0.0.0/8 destination is only routed from lo unless route_localnet=1 (it is not set); dropped before INPUT/FORWARD`
+  if (isLo(p.src.v4)) return `martian source ${p.src.text} on ${p.iif}: a 127.0.0.0/8 source is only accepted on lo unless route_localnet=1 (it is not set); dropped before INPUT/FORWARD`
+  return undefined
+}
+
 /** rp_filter (fib_validate_source): strict needs the reverse route to leave by the input device, loose any route. */
 function rpFilterDrops(run: Run): boolean {
   const p = run.pkt
@@ -179,6 +199,8 @@ function routeFailure(run: Run, r: RouteResult): Disposition {
 export function inbound(run: Run): Disposition {
   let h = runHook(run, 'PREROUTING')
   if (h.verdict !== 'ACCEPT') return verdictEnd(run, 'PREROUTING', h.verdict)
+  const martian = martianReason(run)
+  if (martian) return finish(run, 'drop', null, martian)
   const route = routeInput(run)
   if (route.type === 'local' || route.type === 'broadcast' || route.type === 'multicast') {
     if (rpFilterDrops(run)) return finish(run, 'drop', null, 'dropped by reverse path filtering')

@@ -15,7 +15,7 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
-import {createTopology, missingTools, type Topology} from './netns.ts'
+import {createTopology, kernelSkipReason, type Topology} from './netns.ts'
 import {KernelOracle, type KernelResult} from './oracle.ts'
 import {describePacket, generateCase, toPacketSpec, type GenCase, type GenPacket} from './generator.ts'
 import {diffTraces, engineOutcome, formatTrace, fromEngine, type KernelVerdictTrace} from './verdict-trace.ts'
@@ -40,17 +40,6 @@ function seeds(): {seed: number; packets: number; note?: string}[] {
   const out: {seed: number; packets: number; note?: string}[] = regressions.map((r) => ({seed: r.seed, packets: r.packets ?? PACKETS, note: r.note}))
   for (let s = BASE; s < BASE + SEEDS; s++) if (!out.some((r) => r.seed === s)) out.push({seed: s, packets: PACKETS})
   return out
-}
-
-/** Why the test cannot run here, or undefined. Throws when the test must run (CI as root) but cannot. */
-function skipReason(): string | undefined {
-  if (process.platform !== 'linux') return 'not Linux'
-  if (process.getuid?.() !== 0) return 'not root (network namespaces need root)'
-  const missing = missingTools()
-  if (!missing.length) return undefined
-  const why = `missing tools: ${missing.join(', ')} (Debian: apt-get install iproute2 nftables iptables ipset conntrack python3)`
-  if (env.CI === 'true') throw new Error(`kernel tests cannot run in CI as root: ${why}`)
-  return why
 }
 
 interface Engine {
@@ -87,7 +76,7 @@ function repro(c: GenCase, p: GenPacket, k: KernelResult, e: KernelVerdictTrace 
 }
 
 test('the engine agrees with the kernel on generated rulesets and packets', {timeout: 30 * 60_000}, async (t) => {
-  const reason = skipReason()
+  const reason = kernelSkipReason()
   if (reason) {
     // The TAP reporter prints it as `# \#\#\# KERNEL TESTS SKIPPED: … \#\#\#`: grep for KERNEL TESTS SKIPPED.
     console.log(`### KERNEL TESTS SKIPPED: ${reason} ###`)

@@ -11,6 +11,7 @@
 import {parseAddr, fromBytes, type Family} from '../../src/net/addr.ts'
 import {PROTO, type PacketSpec} from '../../src/model/packet.ts'
 import {DEV, NET, POLICY_TABLE} from './netns.ts'
+import type {WirePacket} from './wire.ts'
 
 /** mulberry32: a tiny, well-mixed 32-bit PRNG; enough for test generation and identical everywhere. */
 export function mulberry32(seed: number): () => number {
@@ -24,7 +25,7 @@ export function mulberry32(seed: number): () => number {
   }
 }
 
-class Rng {
+export class Rng {
   constructor(readonly next: () => number) {}
   int(lo: number, hi: number): number {
     return lo + Math.floor(this.next() * (hi - lo + 1))
@@ -61,6 +62,11 @@ export interface GenPacket {
   mark: number
   /** IPv4 ID / IPv6 flow label that ties the kernel's trace to this packet. */
   tag: number
+  /** TCP sequence / acknowledgement (conversations: the SYN-ACK and ACK must fit conntrack's window tracking). */
+  seq?: number
+  ack?: number
+  /** ICMP errors: the packet the error is about (as the sender received it). */
+  inner?: WirePacket
 }
 
 export interface GenCase {
@@ -79,7 +85,7 @@ export interface GenCase {
   changesSets: boolean
 }
 
-type Hook = 'PREROUTING' | 'INPUT' | 'FORWARD' | 'OUTPUT' | 'POSTROUTING'
+export type Hook = 'PREROUTING' | 'INPUT' | 'FORWARD' | 'OUTPUT' | 'POSTROUTING'
 /**
  * Tables generated, with the built-in chains of each. Hook for nat: add `nat: ['PREROUTING', 'INPUT', 'OUTPUT',
  * 'POSTROUTING']` together with DNAT/SNAT/MASQUERADE/REDIRECT in target() (nat-only targets), and compare addresses
@@ -98,9 +104,9 @@ const MASKS = [0xffffffff, 0xff, 0xf, 0x1, 0x10, 0xf0] as const
 /** Policy routing: a packet whose mark has this bit leaves by the uplink (table POLICY_TABLE). */
 export const POLICY_MARK = 0x10
 
-const hx = (n: number) => `0x${(n >>> 0).toString(16)}`
+export const hx = (n: number) => `0x${(n >>> 0).toString(16)}`
 
-interface Universe {
+export interface Universe {
   client: string[]
   server: string[]
   /** Node addresses packets may be sent to (local delivery). */
@@ -110,7 +116,7 @@ interface Universe {
   ports: number[]
 }
 
-function hostIn(rng: Rng, family: Family, pool: string): string {
+export function hostIn(rng: Rng, family: Family, pool: string): string {
   const base = parseAddr(pool.split('/')[0]).bytes
   const b = new Uint8Array(base)
   // Last two bytes random, host byte kept in 2..250 so ±1 stays inside the pool and never hits .0/.255.
@@ -119,14 +125,14 @@ function hostIn(rng: Rng, family: Family, pool: string): string {
   return fromBytes(family, b).text
 }
 
-function plusMinus(addr: string, d: number): string {
+export function plusMinus(addr: string, d: number): string {
   const a = parseAddr(addr)
   const b = new Uint8Array(a.bytes)
   b[b.length - 1] += d
   return fromBytes(a.family, b).text
 }
 
-function universe(rng: Rng, family: Family): Universe {
+export function universe(rng: Rng, family: Family): Universe {
   const n = NET[family]
   return {
     client: [hostIn(rng, family, n.clientPool), hostIn(rng, family, n.clientPool)],
@@ -137,7 +143,7 @@ function universe(rng: Rng, family: Family): Universe {
   }
 }
 
-interface Ctx {
+export interface Ctx {
   rng: Rng
   family: Family
   u: Universe
@@ -168,7 +174,7 @@ function ports(c: Ctx): string {
 }
 
 /** Returns the match part of a rule (may be empty) and the protocol it pinned, if any. */
-function matches(c: Ctx): {text: string[]; proto?: 'tcp' | 'udp' | 'icmp'} {
+export function matches(c: Ctx): {text: string[]; proto?: 'tcp' | 'udp' | 'icmp'} {
   const {rng, family} = c
   const out: string[] = []
   const neg = (p = 0.2) => (rng.chance(p) ? '! ' : '')

@@ -72,6 +72,20 @@ export function missingTools(): string[] {
   })
 }
 
+/**
+ * Why the kernel tests cannot run here, or undefined. Throws when they must run (CI=true as root) but cannot.
+ * Callers print it as `### KERNEL TESTS SKIPPED: <reason> ###` (grep for KERNEL TESTS SKIPPED).
+ */
+export function kernelSkipReason(): string | undefined {
+  if (process.platform !== 'linux') return 'not Linux'
+  if (process.getuid?.() !== 0) return 'not root (network namespaces need root)'
+  const missing = missingTools()
+  if (!missing.length) return undefined
+  const why = `missing tools: ${missing.join(', ')} (Debian: apt-get install iproute2 nftables iptables ipset conntrack python3)`
+  if (process.env.CI === 'true') throw new Error(`kernel tests cannot run in CI as root: ${why}`)
+  return why
+}
+
 export interface Topology {
   prefix: string
   ns: {client: string; node: string; server: string; uplink: string}

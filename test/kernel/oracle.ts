@@ -18,12 +18,17 @@ import {ethFrame, hex, ipPacket} from './wire.ts'
 import type {KernelDisposition, KernelVerdictTrace, VerdictEvent} from './verdict-trace.ts'
 
 const TRACE_TABLE = 'nfk_trace'
+/**
+ * The end probes also hold one rule per conntrack fact: only the rules that match are traced (an unmatched rule is
+ * silent), so the trace says the packet's ct state, direction and NAT status bits where it leaves or is delivered.
+ */
+const CT_PROBES = ['ct state new', 'ct state established', 'ct state related', 'ct state invalid', 'ct state untracked', 'ct direction reply', 'ct status dnat', 'ct status snat']
 const TRACE_RULESET = `table inet ${TRACE_TABLE} {
   chain pre { type filter hook prerouting priority -500; meta nftrace set 1; }
   chain out { type filter hook output priority -500; meta nftrace set 1; }
-  chain in_end { type filter hook input priority 10000; }
+  chain in_end { type filter hook input priority 10000; ${CT_PROBES.join('; ')}; }
   chain fwd_end { type filter hook forward priority 10000; }
-  chain post_end { type filter hook postrouting priority 10000; }
+  chain post_end { type filter hook postrouting priority 10000; ${CT_PROBES.join('; ')}; }
 }
 `
 /** How long to wait for a packet's trace to reach a final event before calling it vanished (dropped unseen). */
@@ -65,6 +70,39 @@ class LineProc {
   }
 }
 
+/** Addresses and ports of a packet (text as parseAddr prints it); ports only for TCP/UDP. */
+export interface Endpoints {
+  src: string
+  dst: string
+  sport?: number
+  dport?: number
+}
+
+/** What the end probe's conntrack rules said about the packet as it left or was delivered. */
+export interface CtProbe {
+  state: 'NEW' | 'ESTABLISHED' | 'RELATED' | 'INVALID' | 'UNTRACKED' | '?'
+  reply: boolean
+  dnat: boolean
+  snat: boolean
+}
+
+/** A conntrack entry's tuples, from a `conntrack -E` NEW event (ICMP: no ports). */
+export interface CtEntry {
+  proto: string
+  orig: Endpoints
+  reply: Endpoints
+  raw: string
+}
+
+export interface SendOptions {
+  /** How long to wait for the trace to reach a final event. */
+  settleMs?: number
+  /** Keep conntrack (and sets) as the previous packets left them: a later packet of the same flow. */
+  keepConntrack?: boolean
+  /** Wait for the conntrack NEW event of this packet's connection (needs start(…, {conntrackEvents: true})). */
+  wantEntry?: boolean
+}
+
 export interface KernelResult extends KernelVerdictTrace {
   /** The raw trace lines of this packet (for failure messages). */
   raw: string[]
@@ -72,7 +110,15 @@ export interface KernelResult extends KernelVerdictTrace {
   vanished: boolean
   /** L3 length of the packet as sent (the engine's PacketSpec.length). */
   length: number
+  /** The packet as the end probe saw it (after all NAT), when it got there. */
+  final?: Endpoints
+  ct?: CtProbe
+  /** The connection this packet created, when asked for and it was confirmed. */
+  entry?: CtEntry
 }
+
+/** How long to wait for a confirmed connection's NEW event after the trace ended. */
+const EVENT_MS = 500
 
 export class KernelOracle {
   private readonly byTrace = new Map<string, TraceLine[]>()
@@ -85,16 +131,35 @@ export class KernelOracle {
   private readonly addedRules: {family: 4 | 6; pref: string}[] = []
 
   private monitor?: ChildProcessWithoutNullStreams
+  /** `conntrack -E -e NEW` of the node namespace, and the events since the last reset. */
+  private events?: ChildProcessWithoutNullStreams
+  private readonly ctEvents: CtEntry[] = []
 
   private constructor(
     readonly topo: Topology,
     private readonly injectors: Record<'client' | 'server' | 'node', LineProc>,
   ) {}
 
-  static start(topo: Topology): KernelOracle {
+  /**
+   * `conntrackEvents`: also read the node's conntrack NEW events (the NAT tuples of connections). Events, not
+   * `conntrack -L`: a RST or ICMP error from the node deletes an unreplied entry before a listing could see it.
+   * `conntrack -E` flushes each event into a pipe (checked on conntrack-tools 1.4.7).
+   */
+  static start(topo: Topology, opts: {conntrackEvents?: boolean} = {}): KernelOracle {
     const script = fileURLToPath(new URL('./inject.py', import.meta.url))
     const injector = (ns: string) => new LineProc(spawn('ip', ['netns', 'exec', ns, 'python3', '-u', script]))
-    return new KernelOracle(topo, {client: injector(topo.ns.client), server: injector(topo.ns.server), node: injector(topo.ns.node)})
+    const o = new KernelOracle(topo, {client: injector(topo.ns.client), server: injector(topo.ns.server), node: injector(topo.ns.node)})
+    if (opts.conntrackEvents) {
+      const ev = spawn('ip', ['netns', 'exec', topo.ns.node, 'conntrack', '-E', '-e', 'NEW'])
+      o.events = ev
+      createInterface({input: ev.stdout}).on('line', (l) => {
+        const e = parseCtEvent(l)
+        if (!e) return
+        o.ctEvents.push(e)
+        for (const f of o.listeners) f()
+      })
+    }
+    return o
   }
 
   /**
@@ -120,7 +185,7 @@ export class KernelOracle {
     // own -500 chain has to see it (the ruleset may drop it right after).
     const probe: GenPacket = {id: 'probe', from: 'client', family: 4, proto: 17, src: '10.98.0.2', dst: '10.97.0.2', sport: 9, dport: 9, mark: 0, tag: 0}
     for (let i = 0; i < 100; i++) {
-      const r = await this.send(probe, 50)
+      const r = await this.send(probe, {settleMs: 50})
       if (r.raw.length) return
     }
     throw new Error('nft monitor trace shows nothing: is nftrace supported by this kernel?')
@@ -159,12 +224,17 @@ export class KernelOracle {
   private reset(): void {
     const ns = this.topo.ns.node
     inNs(ns, ['conntrack', '-F'])
+    this.ctEvents.length = 0
     if (this.current?.changesSets) inNs(ns, ['ipset', 'restore'], this.current.ipsetReset)
   }
 
-  /** Sends one packet with fresh conntrack (and fresh sets when rules change them) and returns the kernel's trace. */
-  async send(p: GenPacket, settleMs = SETTLE_MS): Promise<KernelResult> {
-    this.reset()
+  /**
+   * Sends one packet with fresh conntrack (and fresh sets when rules change them), unless it continues a flow, and
+   * returns the kernel's trace.
+   */
+  async send(p: GenPacket, opts: SendOptions = {}): Promise<KernelResult> {
+    const settleMs = opts.settleMs ?? SETTLE_MS
+    if (!opts.keepConntrack) this.reset()
     this.tag = (this.tag % (p.family === 4 ? 0xfffe : 0xffffe)) + 1
     const tagged = {...p, tag: this.tag}
     const ip = ipPacket({...tagged, ttl: 64})
@@ -176,7 +246,30 @@ export class KernelOracle {
     }
     if (!answer.startsWith('ok')) throw new Error(`injecting ${p.id}: ${answer}`)
     const lines = await this.waitFor(tagged, settleMs)
-    return {...kernelTrace(p.id, p.from === 'local', lines, this.positions), length: ip.length}
+    const k: KernelResult = {...kernelTrace(p.id, p.from === 'local', lines, this.positions), length: ip.length}
+    if (opts.wantEntry && !k.vanished && k.disposition !== 'drop' && k.disposition !== 'reject') k.entry = await this.waitForEntry(tagged)
+    return k
+  }
+
+  /** The NEW event whose original tuple is this packet's (ICMP: addresses only), or undefined after EVENT_MS. */
+  private waitForEntry(p: GenPacket): Promise<CtEntry | undefined> {
+    if (!this.events) throw new Error('conntrack events were not started (KernelOracle.start(topo, {conntrackEvents: true}))')
+    const want = {src: parseAddr(p.src).text, dst: parseAddr(p.dst).text, sport: p.sport, dport: p.dport}
+    const find = () => this.ctEvents.find((e) => e.orig.src === want.src && e.orig.dst === want.dst && e.orig.sport === want.sport && e.orig.dport === want.dport)
+    return new Promise((resolve) => {
+      const done = (e: CtEntry | undefined) => {
+        this.listeners.delete(listener)
+        clearTimeout(timer)
+        resolve(e)
+      }
+      const listener = () => {
+        const e = find()
+        if (e) done(e)
+      }
+      const timer = setTimeout(() => done(undefined), EVENT_MS)
+      this.listeners.add(listener)
+      listener()
+    })
   }
 
   /** Waits until the packet's trace reaches a final event (a drop, or the policy of an end probe) or time runs out. */
@@ -187,7 +280,7 @@ export class KernelOracle {
         id ??= this.findTrace(p)
         if (!id) return false
         const lines = this.byTrace.get(id)!
-        return lines.some(isFinal)
+        return lines.some((l, i) => isFinal(l, i, lines))
       }
       const done = () => {
         this.listeners.delete(listener)
@@ -223,8 +316,37 @@ export class KernelOracle {
 
   close(): void {
     this.monitor?.kill()
+    this.events?.kill()
     for (const i of Object.values(this.injectors)) i.close()
   }
+}
+
+/** `[NEW] ipv4 2 tcp 6 120 SYN_SENT src=… dst=… sport=… dport=… [UNREPLIED] src=… …`: first set original, second reply. */
+export function parseCtEvent(raw: string): CtEntry | undefined {
+  const m = /^\s*\[NEW\]\s+ipv[46]\s+\d+\s+(\S+)/.exec(raw)
+  if (!m) return undefined
+  const tuples: Endpoints[] = []
+  for (const [, k, v] of raw.matchAll(/\b(src|dst|sport|dport)=(\S+)/g)) {
+    if (k === 'src') tuples.push({src: parseAddr(v).text, dst: ''})
+    const t = tuples[tuples.length - 1]
+    if (!t) return undefined
+    if (k === 'dst') t.dst = parseAddr(v).text
+    if (k === 'sport') t.sport = Number(v)
+    if (k === 'dport') t.dport = Number(v)
+  }
+  return tuples.length === 2 ? {proto: m[1], orig: tuples[0], reply: tuples[1], raw: raw.trim()} : undefined
+}
+
+/** Addresses and TCP/UDP ports from a trace `packet:` line. */
+export function packetEndpoints(rest: string): Endpoints | undefined {
+  const src = /\bip6? saddr (\S+)/.exec(rest)?.[1]
+  const dst = /\bip6? daddr (\S+)/.exec(rest)?.[1]
+  if (!src || !dst) return undefined
+  const port = (w: string) => {
+    const v = new RegExp(`\\b(?:tcp|udp) ${w} (\\d+)`).exec(rest)?.[1]
+    return v === undefined ? undefined : Number(v)
+  }
+  return {src: parseAddr(src).text, dst: parseAddr(dst).text, sport: port('sport'), dport: port('dport')}
 }
 
 function markOf(rest: string): number {
@@ -232,9 +354,16 @@ function markOf(rest: string): number {
   return m ? parseInt(m[1], 16) >>> 0 : 0
 }
 
-/** A drop by a rule or policy of a user table, or the policy of the end probe on the packet's way out/in. */
-function isFinal(l: TraceLine): boolean {
-  if (l.table === TRACE_TABLE) return l.kind === 'policy' && (l.chain === 'post_end' || l.chain === 'in_end')
+/**
+ * A drop by a rule or policy of a user table, or the policy of the end probe on the packet's way out/in. A local
+ * packet to a local address leaves by lo and comes back in (PREROUTING, INPUT): its post_end is not the end then.
+ */
+function isFinal(l: TraceLine, i: number, lines: readonly TraceLine[]): boolean {
+  if (l.table === TRACE_TABLE && l.kind === 'policy' && l.chain === 'post_end') {
+    const dump = lines.slice(0, i).reverse().find((x) => x.table === TRACE_TABLE && x.chain === 'post_end' && x.kind === 'packet')
+    return !dump || !/\boif "lo"/.test(dump.rest)
+  }
+  if (l.table === TRACE_TABLE) return l.kind === 'policy' && l.chain === 'in_end'
   if (l.kind === 'policy') return l.rest.startsWith('drop')
   return l.kind === 'rule' && /\(verdict drop\)\s*$/.test(l.rest)
 }
@@ -245,15 +374,28 @@ function isFinal(l: TraceLine): boolean {
  * One packet's trace lines reduced to the common shape. `positions` maps `family table chain handle` to the rule's
  * 1-based position; `local` says the packet was generated on the node (its end is `output`, not `forward`).
  */
-export function kernelTrace(packetId: string, local: boolean, lines: readonly TraceLine[], positions: ReadonlyMap<string, number>): Omit<KernelResult, 'length'> {
+export function kernelTrace(packetId: string, local: boolean, lines: readonly TraceLine[], positions: ReadonlyMap<string, number>): Omit<KernelResult, 'length' | 'entry'> {
   const events: VerdictEvent[] = []
   let disposition: KernelDisposition | undefined
   let oif: string | null = null
   let finalMark = 0
+  let final: Endpoints | undefined
+  let ct: CtProbe | undefined
   for (const l of lines) {
     if (l.table === TRACE_TABLE) {
       const end = l.chain === 'post_end' || l.chain === 'in_end'
-      if (end && l.kind === 'packet') oif = /\boif "([^"]+)"/.exec(l.rest)?.[1] ?? null
+      if (end && l.kind === 'packet') {
+        oif = /\boif "([^"]+)"/.exec(l.rest)?.[1] ?? null
+        final = packetEndpoints(l.rest)
+        ct = {state: '?', reply: false, dnat: false, snat: false}
+      }
+      if (end && l.kind === 'rule' && ct) {
+        const st = /^ct state (\w+)/.exec(l.rest)?.[1]
+        if (st) ct.state = st.toUpperCase() as CtProbe['state']
+        if (/^ct direction reply/.test(l.rest)) ct.reply = true
+        if (/^ct status dnat/.test(l.rest)) ct.dnat = true
+        if (/^ct status snat/.test(l.rest)) ct.snat = true
+      }
       if (end && l.kind === 'policy') {
         finalMark = markOf(l.rest)
         disposition = l.chain === 'in_end' ? 'local' : local ? 'output' : 'forward'
@@ -287,5 +429,6 @@ export function kernelTrace(packetId: string, local: boolean, lines: readonly Tr
   return {
     packetId, events, disposition: disposition ?? 'drop', oif: left ? oif : null, finalMark,
     raw: lines.map((l) => l.raw), vanished: disposition === undefined,
+    ...(final && disposition !== undefined ? {final} : {}), ...(ct && disposition !== undefined ? {ct} : {}),
   }
 }

@@ -16,6 +16,11 @@ export interface WirePacket {
   tcpFlags?: number
   icmpType?: number
   icmpCode?: number
+  /** TCP sequence / acknowledgement numbers (default 1000, and 1 when ACK is set). */
+  seq?: number
+  ack?: number
+  /** For an ICMP error (destination unreachable): the packet it is about, quoted after the 8-byte ICMP header. */
+  inner?: WirePacket
   /** IPv4 ID (16 bits) / IPv6 flow label (20 bits). */
   tag: number
   ttl: number
@@ -39,8 +44,8 @@ function l4(p: WirePacket): Uint8Array {
     const v = dv(b)
     v.setUint16(0, p.sport ?? 0)
     v.setUint16(2, p.dport ?? 0)
-    v.setUint32(4, 1000)
-    v.setUint32(8, (p.tcpFlags ?? 0) & 0x10 ? 1 : 0)
+    v.setUint32(4, p.seq ?? 1000)
+    v.setUint32(8, p.ack ?? ((p.tcpFlags ?? 0) & 0x10 ? 1 : 0))
     b[12] = 5 << 4
     b[13] = p.tcpFlags ?? 0x02
     v.setUint16(14, 64240)
@@ -53,6 +58,13 @@ function l4(p: WirePacket): Uint8Array {
     v.setUint16(2, p.dport ?? 0)
     v.setUint16(4, b.length)
     b.set([0x6e, 0x66, 0x6b, 0x0a], 8)
+    return b
+  }
+  if (p.inner) {
+    // Error: type, code, checksum, 4 unused bytes, then the offending packet (headers and more than 8 bytes of it).
+    const b = concat(new Uint8Array(8), ipPacket(p.inner))
+    b[0] = p.icmpType ?? 3
+    b[1] = p.icmpCode ?? 0
     return b
   }
   // ICMP / ICMPv6 echo-style body: id, sequence, 8 bytes of payload.

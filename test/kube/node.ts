@@ -109,9 +109,10 @@ export const JUMP_CHAINS: readonly {table: 'filter' | 'nat'; dst: string; src: s
 ]
 
 /**
- * The restore payload a node ends up with: the dump, plus per table the chains EnsureChain would create and the
- * jumps EnsureRule(Prepend) would add (`-I SRC 1`, in list order, so the last one listed ends up first). A jump is
- * "already there" when the dump has a rule in SRC that jumps to DST (only TestTracePacket's literal has any).
+ * The ruleset a node ends up with, as iptables-save text (restorable, and readable by our parser): the dump, plus
+ * per table the chains EnsureChain would create and the jumps EnsureRule(Prepend) would add — each at the top of
+ * SRC, so the last one listed ends up first. A jump is "already there" when the dump has a rule in SRC that jumps
+ * to DST (only TestTracePacket's literal has any; its own are kept below the added ones, as Prepend would).
  */
 export function nodePayload(dump: string): string {
   const sections = new Map<string, string[]>()
@@ -134,11 +135,12 @@ export function nodePayload(dump: string): string {
       const present = lines.some((l) => l.startsWith(`-A ${j.src} `) && l.endsWith(`-j ${j.dst}`))
       if (present) continue
       const comment = j.comment ? `-m comment --comment "${j.comment}"` : ''
-      extra.push(['-I', j.src, '1', j.extra, comment, '-j', j.dst].filter(Boolean).join(' '))
+      extra.push(['-A', j.src, j.extra, comment, '-j', j.dst].filter(Boolean).join(' '))
     }
     const decl = extra.filter((l) => l.startsWith(':'))
-    const rules = extra.filter((l) => !l.startsWith(':'))
-    out += [`*${table}`, ...lines.filter((l) => l.startsWith(':')), ...decl, ...lines.filter((l) => !l.startsWith(':')), ...rules, 'COMMIT', ''].join('\n')
+    // Prepending one by one leaves them in reverse list order, ahead of whatever the chain already had.
+    const jumps = extra.filter((l) => !l.startsWith(':')).reverse()
+    out += [`*${table}`, ...lines.filter((l) => l.startsWith(':')), ...decl, ...jumps, ...lines.filter((l) => !l.startsWith(':')), 'COMMIT', ''].join('\n')
   }
   return out
 }
@@ -231,7 +233,8 @@ export function kubeView(o: Outcome): KubeView {
   const decidedBy = verdictRule?.type === 'rule' ? `${verdictRule.table}/${verdictRule.chain}` : undefined
   let result = ''
   if (dnat?.type === 'nat') result = dnat.to
-  else if (o.disposition === 'drop' || o.disposition === 'reject') result = o.disposition.toUpperCase()
+  // Kubernetes' tracer records rule verdicts only: a drop by input routing (a martian) is not one.
+  else if ((o.disposition === 'drop' || o.disposition === 'reject') && verdictRule?.type === 'rule' && verdictRule.verdict === o.disposition.toUpperCase()) result = o.disposition.toUpperCase()
   else if (verdictRule?.type === 'rule' && verdictRule.verdict === 'ACCEPT' && verdictRule.table === 'filter' && KUBE_FILTER_CHAINS.has(verdictRule.chain)) result = 'ACCEPT'
   return {result, masq, disposition: o.disposition, decidedBy}
 }
