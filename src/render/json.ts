@@ -21,8 +21,23 @@ function packetJson(p: PacketSpec) {
   }
 }
 
-function finalJson(p: PacketState) {
-  return {src: p.src.text, dst: p.dst.text, sport: p.sport ?? null, dport: p.dport ?? null, mark: hex(p.mark), ctmark: p.ct ? hex(p.ct.mark) : null, ctstate: p.ct === undefined ? null : (p.ct?.state ?? 'INVALID')}
+/**
+ * The packet as it leaves. A port the kernel picks at random or from a range is not invented: it is null, and
+ * `sport_range` / `dport_range` say where it falls.
+ */
+function finalJson(p: PacketState, steps: StepEvent[]) {
+  let sportRange: [number, number] | null = null
+  let dportRange: [number, number] | null = null
+  for (const s of steps) {
+    if (s.type !== 'nat' || !s.portRange) continue
+    if (s.kind === 'dnat' || s.kind === 'redirect') dportRange = s.portRange
+    else sportRange = s.portRange
+  }
+  return {
+    src: p.src.text, dst: p.dst.text, sport: sportRange ? null : (p.sport ?? null), dport: dportRange ? null : (p.dport ?? null),
+    sport_range: sportRange, dport_range: dportRange,
+    mark: hex(p.mark), ctmark: p.ct ? hex(p.ct.mark) : null, ctstate: p.ct === undefined ? null : (p.ct?.state ?? 'INVALID'),
+  }
 }
 
 /** A skipped run becomes the not-matched rule objects the contract promises (evaluated now, on demand). */
@@ -90,7 +105,7 @@ function outcomeJson(o: Outcome) {
   const last = o.steps[o.steps.length - 1]
   return {
     probability: o.probability, probability_exact: `${o.num}/${o.den}`, disposition: o.disposition, oif: o.oif,
-    reason: last?.type === 'disposition' ? last.text : null, final: finalJson(o.final), nat,
+    reason: last?.type === 'disposition' ? last.text : null, final: finalJson(o.final, o.steps), nat,
     steps: o.steps.flatMap(stepsJson),
   }
 }

@@ -39,7 +39,11 @@ function parseMeta(text: string, diagnostics: Diagnostic[]): Snapshot['meta'] {
 const LAZY_BYTES = 8_000_000
 
 /** Builds a Snapshot from file name → content (a directory's files, or live collection in memory). */
-export function loadSnapshotFromFiles(files: ReadonlyMap<string, string>, source: string, meta?: Snapshot['meta']): Snapshot {
+/**
+ * `paths` names where a file really came from (e.g. `--iptables rules.txt` is read as iptables-save.txt), so that
+ * messages and rule sources point at the user's file.
+ */
+export function loadSnapshotFromFiles(files: ReadonlyMap<string, string>, source: string, meta?: Snapshot['meta'], paths?: ReadonlyMap<string, string>): Snapshot {
   const diagnostics: Diagnostic[] = []
   const present = new Set<SnapshotPart>()
   const metaText = files.get(META_FILE)
@@ -78,8 +82,9 @@ export function loadSnapshotFromFiles(files: ReadonlyMap<string, string>, source
     const ruleset = read(name, part, (t) => {
       // A kube-proxy node's dump runs to 700k lines: parse each rule's options when a packet first reaches it.
       const lazy = t.length > LAZY_BYTES
-      const r = parseIptablesSave(t, name, family as Family, {lazy})
-      if (lazy) r.diagnostics.push({file: name, severity: 'info', message: `large dump (${(t.length / 1e6).toFixed(0)} MB): rule options are parsed when a packet first reaches the rule, so problems in rules no packet reached are not reported`})
+      const file = paths?.get(name) ?? name
+      const r = parseIptablesSave(t, file, family as Family, {lazy})
+      if (lazy) r.diagnostics.push({file, severity: 'info', message: `large dump (${(t.length / 1e6).toFixed(0)} MB): rule options are parsed when a packet first reaches the rule, so problems in rules no packet reached are not reported`})
       return {diagnostics: r.diagnostics, result: r.ruleset}
     })
     if (ruleset) snap.iptables[family] = ruleset
