@@ -126,7 +126,9 @@ export function applyNatRequest(run: Run, hook: HookName, req: NatRequest, at: {
   const ct = run.pkt.ct
   if (ct) {
     const reply: Tuple = dst ? {...ct.reply, src: m.addr, sport: m.port} : {...ct.reply, dst: m.addr, dport: m.port}
-    run.updateCt({reply, status: ct.status | (dst ? CT_STATUS.DST_NAT : CT_STATUS.SRC_NAT)})
+    // nf_nat_setup_info marks the connection NATed only when the mapping changed the tuple (an identity mapping is not).
+    const changed = from !== to
+    run.updateCt({reply, status: ct.status | (changed ? (dst ? CT_STATUS.DST_NAT : CT_STATUS.SRC_NAT) : 0)})
   }
   const what = {dnat: 'DNAT', snat: 'SNAT', masquerade: 'MASQUERADE', redirect: 'REDIRECT', netmap: 'NETMAP'}[req.type]
   const side = dst ? 'destination' : 'source'
