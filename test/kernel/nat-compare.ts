@@ -19,9 +19,14 @@ interface Side {
   port?: [number, number]
 }
 
+export interface Ranges {
+  src: Side
+  dst: Side
+}
+
 /** The ranges the engine reported, by the side of the packet they rewrite. */
-export function natRanges(o: Outcome): {src: Side; dst: Side} {
-  const out: {src: Side; dst: Side} = {src: {}, dst: {}}
+export function natRanges(o: Outcome): Ranges {
+  const out: Ranges = {src: {}, dst: {}}
   for (const s of o.steps) {
     if (s.type !== 'nat' || (!s.addrRange && !s.portRange)) continue
     const dst = s.kind === 'dnat' || s.kind === 'redirect' || (s.kind === 'netmap' && (s.hook === 'PREROUTING' || s.hook === 'OUTPUT'))
@@ -73,12 +78,15 @@ function ends(t: Tuple | {src: {text: string}; dst: {text: string}; sport?: numb
 
 /**
  * NAT differences between the kernel's result and one engine outcome. `entry`: the packet opened the connection, so
- * the kernel's NEW event is expected and its tuples are compared.
+ * the kernel's NEW event is expected and its tuples are compared. `inherit`: the ranges of the connection's first
+ * packet, for a later packet in the same direction (it gets the mapping the kernel chose then, which the engine
+ * shows as its own first value).
  */
-export function diffNat(k: KernelResult, o: Outcome, proto: number, entry: boolean): NatDiff {
+export function diffNat(k: KernelResult, o: Outcome, proto: number, entry: boolean, inherit?: Ranges): NatDiff {
   const c = new Cmp()
   const ported = proto === PROTO.tcp || proto === PROTO.udp
-  const r = natRanges(o)
+  const own = natRanges(o)
+  const r = inherit ? {src: {...inherit.src, ...own.src}, dst: {...inherit.dst, ...own.dst}} : own
   const delivered = k.disposition === 'local' || k.disposition === 'forward' || k.disposition === 'output'
   if (!delivered) return c
   if (k.final) c.endpoints('final packet', k.final, ends(o.final), ported, r.src, r.dst)
@@ -88,9 +96,13 @@ export function diffNat(k: KernelResult, o: Outcome, proto: number, entry: boole
     if (k.ct.state !== state) c.diffs.push(`ct state: kernel ${k.ct.state} / engine ${state}`)
     if (ect) {
       if (k.ct.reply !== (ect.dir === 'REPLY')) c.diffs.push(`ct direction: kernel ${k.ct.reply ? 'REPLY' : 'ORIGINAL'} / engine ${ect.dir}`)
-      for (const [bit, name, kv] of [[CT_STATUS.DST_NAT, 'DST_NAT', k.ct.dnat], [CT_STATUS.SRC_NAT, 'SRC_NAT', k.ct.snat]] as const) {
+      for (const [bit, name, kv, side] of [[CT_STATUS.DST_NAT, 'DST_NAT', k.ct.dnat, r.dst], [CT_STATUS.SRC_NAT, 'SRC_NAT', k.ct.snat, r.src]] as const) {
         const ev = (ect.status & bit) !== 0
-        if (kv !== ev) c.diffs.push(`ct status ${name}: kernel ${kv} / engine ${ev}`)
+        if (kv === ev) continue
+        // The kernel sets the bit only when the mapping changed the tuple (nf_nat_core.c nf_nat_setup_info): a random
+        // choice from a range that holds the original value may leave it unchanged.
+        if (!kv && (side.addr || side.port)) c.notes.push(`ct status ${name}: kernel's choice from the range kept the original tuple (no ${name} bit)`)
+        else c.diffs.push(`ct status ${name}: kernel ${kv} / engine ${ev}`)
       }
     }
   }
@@ -114,13 +126,13 @@ export interface Match {
 }
 
 /** The engine outcome that agrees with the kernel on rules, verdicts, disposition, mark and NAT; else the closest. */
-export function matchOutcome(k: KernelResult, outcomes: readonly Outcome[], proto: number, entry: boolean): Match {
+export function matchOutcome(k: KernelResult, outcomes: readonly Outcome[], proto: number, entry: boolean, inherit?: Ranges): Match {
   let best: Match | undefined
   outcomes.forEach((o, index) => {
     let diffs: string[]
     let notes: string[] = []
     try {
-      const n = diffNat(k, o, proto, entry)
+      const n = diffNat(k, o, proto, entry, inherit)
       diffs = [...diffTraces(k, fromEngine(k.packetId, o)), ...n.diffs]
       notes = n.notes
     } catch (err) {

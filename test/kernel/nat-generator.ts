@@ -128,10 +128,10 @@ function natRuleset(rng: Rng, family: Family, u: Universe, pools: Pools): string
   return ['*nat', ...NAT_HEADER, ...decl, ...body, 'COMMIT', ''].join('\n')
 }
 
-/** Ports of the rules' text (dports, to-ports), so packets land in, next to, and outside ranges. */
+/** Ports of the rules' text (--dport, --to-ports, NAT targets' ports), so packets land in, next to, and outside ranges. */
 function rulePorts(text: string): number[] {
-  return [...text.matchAll(/(?:dport|to-ports|\]|\d):(\d+)(?:-(\d+))?|--dport (\d+)|--to-ports (\d+)/g)]
-    .flatMap((m) => m.slice(1).filter(Boolean).map(Number))
+  const re = /--(?:dports?|sports?) ([\d,:]+)|--to-ports (\d+)(?:-(\d+))?|--to-(?:destination|source) (?:\[[^\]]+\]|[\d.-]+):(\d+)(?:-(\d+))?/g
+  return [...text.matchAll(re)].flatMap((m) => m.slice(1).filter(Boolean).flatMap((x) => x.split(/[,:]/).map(Number))).filter((n) => n > 1 && n < 65535)
 }
 
 function packet(rng: Rng, family: Family, id: string, from: Origin, src: string, dst: string, proto: number, dport: number): NatPacket {

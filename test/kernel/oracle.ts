@@ -272,24 +272,36 @@ export class KernelOracle {
     })
   }
 
-  /** Waits until the packet's trace reaches a final event (a drop, or the policy of an end probe) or time runs out. */
+  /**
+   * Waits until the packet's trace reaches a final event (a drop, or the policy of an end probe) or time runs out.
+   * A packet that leaves by lo comes back in under another trace id: that trace (first dump in our prerouting chain,
+   * iif lo, same tag and source) is appended.
+   */
   private waitFor(p: GenPacket, settleMs: number): Promise<TraceLine[]> {
     return new Promise((resolve) => {
       let id: string | undefined
+      let loopId: string | undefined
+      const lines = () => (id ? [...this.byTrace.get(id)!, ...(loopId ? this.byTrace.get(loopId)! : [])] : [])
       const check = (): boolean => {
         id ??= this.findTrace(p)
         if (!id) return false
-        const lines = this.byTrace.get(id)!
-        return lines.some((l, i) => isFinal(l, i, lines))
+        const own = this.byTrace.get(id)!
+        const out = own.filter((l) => l.table === TRACE_TABLE && l.chain === 'post_end' && l.kind === 'packet').pop()
+        if (out && /\boif "lo"/.test(out.rest) && !loopId) {
+          const src = /\bip6? saddr (\S+)/.exec(out.rest)?.[1]
+          loopId = src ? this.findTrace({...p, src}, 'lo', id) : undefined
+        }
+        const all = lines()
+        return all.some((l, i) => isFinal(l, i, all))
       }
       const done = () => {
         this.listeners.delete(listener)
         clearTimeout(timer)
-        const lines = id ? this.byTrace.get(id)! : []
-        if (id) this.byTrace.delete(id)
+        const all = lines()
+        for (const x of [id, loopId]) if (x) this.byTrace.delete(x)
         // Keep memory bounded: other traces (node replies, REJECT answers) are never looked at again.
         if (this.byTrace.size > 1000) this.byTrace.clear()
-        resolve(lines)
+        resolve(all)
       }
       const listener = () => {
         if (check()) done()
@@ -300,14 +312,15 @@ export class KernelOracle {
     })
   }
 
-  /** The trace whose first packet dump (in our -500 chains) has this packet's tag and addresses. */
-  private findTrace(p: GenPacket): string | undefined {
+  /** The trace whose first packet dump (in our -500 chains) has this packet's tag and addresses (and input device). */
+  private findTrace(p: GenPacket, iif?: string, not?: string): string | undefined {
     const src = parseAddr(p.src).text
     const tagRe = p.family === 4 ? new RegExp(`\\bip id ${p.tag}\\b`) : new RegExp(`\\bip6 flowlabel ${p.tag}\\b`)
     const saddr = p.family === 4 ? /\bip saddr (\S+)/ : /\bip6 saddr (\S+)/
     for (const [id, lines] of this.byTrace) {
       const first = lines[0]
-      if (first.table !== TRACE_TABLE || first.kind !== 'packet' || !tagRe.test(first.rest)) continue
+      if (id === not || first.table !== TRACE_TABLE || first.kind !== 'packet' || !tagRe.test(first.rest)) continue
+      if (iif && !first.rest.startsWith(`iif "${iif}"`)) continue
       const s = saddr.exec(first.rest)?.[1]
       if (s && parseAddr(s).text === src) return id
     }
@@ -321,9 +334,9 @@ export class KernelOracle {
   }
 }
 
-/** `[NEW] ipv4 2 tcp 6 120 SYN_SENT src=… dst=… sport=… dport=… [UNREPLIED] src=… …`: first set original, second reply. */
+/** `[NEW] tcp 6 120 SYN_SENT src=… dst=… sport=… dport=… [UNREPLIED] src=… …`: first set original, second reply. */
 export function parseCtEvent(raw: string): CtEntry | undefined {
-  const m = /^\s*\[NEW\]\s+ipv[46]\s+\d+\s+(\S+)/.exec(raw)
+  const m = /^\s*\[NEW\]\s+(?:ipv[46]\s+\d+\s+)?(\S+)/.exec(raw)
   if (!m) return undefined
   const tuples: Endpoints[] = []
   for (const [, k, v] of raw.matchAll(/\b(src|dst|sport|dport)=(\S+)/g)) {
