@@ -52,7 +52,7 @@ export class ConntrackTable {
     return this.byTuple.get(tupleKey(t, zone))?.entry
   }
 
-  lookup(pkt: PacketState, zone: number): CtLookup {
+  lookup(pkt: PacketState, zone: number, tcpLoose = true): CtLookup {
     const tuple = packetTuple(pkt)
     const hit = this.byTuple.get(tupleKey(tuple, zone))
     if (hit) {
@@ -70,7 +70,7 @@ export class ConntrackTable {
       const ct: CtView = {state: 'UNTRACKED', dir: 'ORIGINAL', status: CT_STATUS.UNTRACKED, mark: 0, zone, orig: t, reply: t, origin: 'untracked'}
       return {ct, action: 'new', text: `ICMPv6 type ${pkt.icmpType} (neighbour discovery / MLD) is never tracked: UNTRACKED`}
     }
-    const invalid = newConnectionInvalid(pkt)
+    const invalid = newConnectionInvalid(pkt, tcpLoose)
     if (invalid) return {ct: null, action: 'invalid', text: `no entry for ${tupleText(tuple)}, and ${invalid}: INVALID (no entry is created)`}
     const ct: CtView = {state: 'NEW', dir: 'ORIGINAL', status: 0, mark: 0, zone, orig: tuple, reply: invert(tuple), origin: 'new'}
     const where = this.known ? 'no entry in the snapshot matches' : 'the snapshot has no conntrack table (assumed empty)'
@@ -92,7 +92,7 @@ const ICMPV6_UNTRACKED = new Set([130, 131, 132, 133, 134, 135, 136, 143])
  * SYN, and for a bare ACK with nf_conntrack_tcp_loose=1 (the default: mid-stream pickup); SYN-ACK, FIN and RST
  * without an entry map to sIV in tcp_conntracks[0][..][sNO]; invalid flag combinations are refused by tcp_error().
  */
-function newConnectionInvalid(pkt: PacketState): string | undefined {
+function newConnectionInvalid(pkt: PacketState, tcpLoose: boolean): string | undefined {
   if ((pkt.proto === PROTO.icmp || pkt.proto === PROTO.icmpv6) && pkt.icmpType !== undefined) {
     const v6 = pkt.proto === PROTO.icmpv6
     const starts = v6 ? ICMPV6_NEW : ICMP_NEW
@@ -111,6 +111,6 @@ function newConnectionInvalid(pkt: PacketState): string | undefined {
   if (f & SYN) return `a TCP ${text} cannot start a connection`
   if (f & RST) return `a TCP ${text} cannot start a connection`
   if (f & FIN) return `a TCP ${text} cannot start a connection`
-  if (f & ACK) return undefined
+  if (f & ACK) return tcpLoose ? undefined : `a TCP ${text} without a connection is not picked up (nf_conntrack_tcp_loose = 0)`
   return `TCP flags ${text} are not valid without a connection`
 }

@@ -81,10 +81,11 @@ function chooseMapping(run: Run, hook: HookName, req: NatRequest, route: RouteRe
   let port = curPort
   if (hasPorts && req.portMin !== undefined) {
     const max = req.portMax ?? req.portMin
-    if (curPort !== undefined && curPort >= req.portMin && curPort <= max && req.type !== 'dnat' && req.type !== 'redirect') port = curPort
+    // get_unique_tuple keeps a port already in the range (both directions, seen on 6.18), else picks one in it.
+    if (curPort !== undefined && curPort >= req.portMin && curPort <= max) port = curPort
     else port = req.portMin
     if (max !== req.portMin) portRange = [req.portMin, max]
-    if (max !== req.portMin) caveats.push(`the port is chosen from ${req.portMin}-${max}${req.type === 'dnat' || req.type === 'redirect' ? '' : ' (the original port is kept when it is in range and free)'}; shown: ${port}`)
+    if (max !== req.portMin) caveats.push(`the port is chosen from ${req.portMin}-${max} (the original port is kept when it is in range and free); shown: ${port}`)
   }
   if (hasPorts && (req.randomFully || req.random)) {
     // nf_nat_l4proto_unique_tuple: without --to-ports the range is 1024-65535 for ports >= 1024 (512-1023 / 1-511 below).
@@ -127,7 +128,8 @@ export function applyNatRequest(run: Run, hook: HookName, req: NatRequest, at: {
   if (ct) {
     const reply: Tuple = dst ? {...ct.reply, src: m.addr, sport: m.port} : {...ct.reply, dst: m.addr, dport: m.port}
     // nf_nat_setup_info marks the connection NATed only when the mapping changed the tuple (an identity mapping is not).
-    const changed = from !== to
+    // With --random/--random-fully the kernel does not try the original port first, so the tuple changes.
+    const changed = from !== to || ((req.random === true || req.randomFully === true) && m.port !== undefined)
     run.updateCt({reply, status: ct.status | (changed ? (dst ? CT_STATUS.DST_NAT : CT_STATUS.SRC_NAT) : 0)})
   }
   const what = {dnat: 'DNAT', snat: 'SNAT', masquerade: 'MASQUERADE', redirect: 'REDIRECT', netmap: 'NETMAP'}[req.type]

@@ -9,6 +9,7 @@ import {CT_STATUS, type CtView, type PacketState, type RouteResult} from './stat
 import type {PacketSpec} from '../model/packet.ts'
 import {hookEntries, entryName} from './pipeline.ts'
 import {walkTable, type TableVerdict} from './walk.ts'
+import {forwardingOff, ipv6LoopbackOnWire, martian, sourceInvalid} from './input-checks.ts'
 import {applyNatRequest, applyStoredMapping, noteTupleClash} from './nat.ts'
 import {untracked, type Run} from './run.ts'
 import {invert, packetTuple, tupleKey, tupleText, type CtLookup} from './conntrack.ts'
@@ -57,7 +58,7 @@ function conntrackIn(run: Run, hook: HookName): void {
     run.emit({type: 'conntrack', family: run.family, hook, action: 'untracked', state: 'UNTRACKED', text: 'the raw table set NOTRACK: conntrack skips the packet (state UNTRACKED, no NAT)'})
     return
   }
-  const r = run.env.forcedCt ? forcedLookup(pkt, run.env.forcedCt) : (run.env.flow && flowLookup(pkt, run.env.flow)) || run.env.conntrack.lookup(pkt, run.ctTemplate.zone ?? 0)
+  const r = run.env.forcedCt ? forcedLookup(pkt, run.env.forcedCt) : (run.env.flow && flowLookup(pkt, run.env.flow)) || run.env.conntrack.lookup(pkt, run.ctTemplate.zone ?? 0, run.env.tcpLoose)
   const ct = r.ct && run.ctTemplate.helper ? {...r.ct, helper: run.ctTemplate.helper} : r.ct
   run.update({ct})
   run.emit({type: 'conntrack', family: run.family, hook, action: r.action, state: ct?.state ?? 'INVALID', text: r.text})
@@ -146,40 +147,6 @@ function routeOutput(run: Run, phase: 'output' | 'reroute'): RouteResult {
   return result
 }
 
-/**
- * Loopback addresses arriving on another device are martians (net/ipv4/route.c ip_route_input_slow, checked on the
- * destination as it stands after PREROUTING's DNAT) unless route_localnet is set on all or the device; IPv6 drops
- * ::1 from a non-loopback device outright (ip6_rcv_core).
- */
-function martianReason(run: Run): string | undefined {
-  const p = run.pkt
-  if (!p.iif || p.iif === 'lo') return undefined
-  if (p.family === 6) {
-    const lo = (a: string) => a === '::1'
-    return lo(p.src.text) || lo(p.dst.text) ? `::1 arriving on ${p.iif} is dropped (ip6_rcv_core: loopback addresses only on lo)` : undefined
-  }
-  const isLo = (v4: number) => v4 >>> 24 === 127
-  const localnet = run.env.sysctl.get('net.ipv4.conf.all.route_localnet') === '1' || run.env.sysctl.get(`net.ipv4.conf.${p.iif}.route_localnet`) === '1'
-  if (localnet) return undefined
-  if (isLo(p.dst.v4)) return `martian destination ${p.dst.text} on ${p.iif}: a 127.0.0.0/8 destination is only routed from lo unless route_localnet=1 (it is not set); dropped before INPUT/FORWARD`
-  if (isLo(p.src.v4)) return `martian source ${p.src.text} on ${p.iif}: a 127.0.0.0/8 source is only accepted on lo unless route_localnet=1 (it is not set); dropped before INPUT/FORWARD`
-  return undefined
-}
-
-/** rp_filter (fib_validate_source): strict needs the reverse route to leave by the input device, loose any route. */
-function rpFilterDrops(run: Run): boolean {
-  const p = run.pkt
-  if (!p.iif || p.iif === 'lo') return false
-  const mode = run.env.router.rpFilter(p.iif, p.family)
-  if (p.family !== 4 || mode === 0) return false
-  const validMark = run.env.sysctl.get(`net.ipv4.conf.${p.iif}.src_valid_mark`) === '1' || run.env.sysctl.get('net.ipv4.conf.all.src_valid_mark') === '1'
-  const back = run.env.router.lookup({family: 4, dst: p.src, src: p.dst, mark: validMark ? p.mark : 0, tos: p.tos})
-  const ok = mode === 1 ? (back.type === 'unicast' || back.type === 'local') && back.dev === p.iif : back.type === 'unicast' || back.type === 'local'
-  const why = `rp_filter=${mode} (${mode === 1 ? 'strict' : 'loose'}) on ${p.iif}: the route back to ${p.src.text} ${back.type === 'unicast' || back.type === 'local' ? `leaves via ${back.dev}` : `is ${back.type}`}`
-  run.note(ok ? `${why}: source accepted` : `${why}: the packet is dropped as a martian/reverse-path failure before INPUT/FORWARD`, ok ? 'info' : 'warning')
-  return !ok
-}
-
 function finish(run: Run, disposition: Disposition, oif: string | null, text: string): Disposition {
   run.emit({type: 'disposition', disposition, oif, text, final: run.pkt})
   return disposition
@@ -195,15 +162,18 @@ function routeFailure(run: Run, r: RouteResult): Disposition {
   return finish(run, r.type === 'prohibit' || r.type === 'unreachable' ? 'reject' : 'drop', null, `no usable route: ${r.explanation}`)
 }
 
-/** Inbound packet (or a looped-back local one): PREROUTING and on. */
+/** Inbound packet (or a looped-back local one): PREROUTING and on, with input routing's refusals in kernel order. */
 export function inbound(run: Run): Disposition {
+  const early = ipv6LoopbackOnWire(run)
+  if (early) return finish(run, 'drop', null, early)
   let h = runHook(run, 'PREROUTING')
   if (h.verdict !== 'ACCEPT') return verdictEnd(run, 'PREROUTING', h.verdict)
-  const martian = martianReason(run)
-  if (martian) return finish(run, 'drop', null, martian)
+  const m = martian(run)
+  if (m) return finish(run, 'drop', null, `${m}; dropped before INPUT/FORWARD`)
   const route = routeInput(run)
   if (route.type === 'local' || route.type === 'broadcast' || route.type === 'multicast') {
-    if (rpFilterDrops(run)) return finish(run, 'drop', null, 'dropped by reverse path filtering')
+    const bad = sourceInvalid(run)
+    if (bad) return finish(run, 'drop', null, bad)
     h = runHook(run, 'INPUT')
     if (h.verdict !== 'ACCEPT') return verdictEnd(run, 'INPUT', h.verdict)
     return finish(run, 'local', null, `delivered to a local socket on this host (${run.pkt.dst.text})`)
@@ -213,11 +183,8 @@ export function inbound(run: Run): Disposition {
       run.note('routing is unknown (no route dump in the snapshot): assumed forwarded', 'warning')
     } else return routeFailure(run, route)
   }
-  const fwdKey = run.family === 4 ? 'net.ipv4.ip_forward' : 'net.ipv6.conf.all.forwarding'
-  const fwd = run.env.sysctl.get(fwdKey)
-  if (fwd === '0') return finish(run, 'drop', null, `${fwdKey} = 0: the host does not forward; the packet is dropped`)
-  if (fwd === undefined) run.note(`${fwdKey} is not in the snapshot: forwarding assumed enabled`)
-  if (rpFilterDrops(run)) return finish(run, 'drop', null, 'dropped by reverse path filtering')
+  const refused = forwardingOff(run) ?? sourceInvalid(run)
+  if (refused) return finish(run, 'drop', null, refused)
   run.update({oif: route.dev})
   h = runHook(run, 'FORWARD')
   if (h.verdict !== 'ACCEPT') return verdictEnd(run, 'FORWARD', h.verdict)

@@ -16,6 +16,10 @@ export interface RunEnv {
   router: Router
   interfaces: Map<string, Interface>
   conntrack: ConntrackTable
+  /** ip rules beyond the kernel's defaults exist (fib4_has_custom_rules: source validation then looks up in full). */
+  customRules: boolean
+  /** nf_conntrack_tcp_loose: a bare ACK may start a connection (default 1). */
+  tcpLoose: boolean
   /** iptables tables of this packet's family (empty when the snapshot has no dump for it). */
   tables: Map<string, Table>
   sets: Map<string, IpSet>

@@ -86,11 +86,7 @@ export interface GenCase {
 }
 
 export type Hook = 'PREROUTING' | 'INPUT' | 'FORWARD' | 'OUTPUT' | 'POSTROUTING'
-/**
- * Tables generated, with the built-in chains of each. Hook for nat: add `nat: ['PREROUTING', 'INPUT', 'OUTPUT',
- * 'POSTROUTING']` together with DNAT/SNAT/MASQUERADE/REDIRECT in target() (nat-only targets), and compare addresses
- * after NAT too; every packet here is a connection's first (conntrack is flushed), so the kernel traces nat chains.
- */
+/** Tables generated, with the built-in chains of each. The nat table has its own suite (nat-generator.ts). */
 const TABLE_HOOKS: Record<string, Hook[]> = {
   raw: ['PREROUTING', 'OUTPUT'],
   mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
