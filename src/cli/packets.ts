@@ -50,11 +50,18 @@ export interface PacketItem {
  */
 export async function packetItems(flags: PacketFlagValues, line: string): Promise<PacketItem[]> {
   if (flags.packets) {
+    const text = await readFile(flags.packets, 'utf8')
     let list: unknown
     try {
-      list = JSON.parse(await readFile(flags.packets, 'utf8'))
+      list = JSON.parse(text)
     } catch (e) {
-      throw new PacketError(`${flags.packets}: not valid JSON: ${(e as Error).message}`)
+      // Also take JSON Lines (one packet object per line), the shape --json writes.
+      const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '')
+      try {
+        list = lines.map((l) => JSON.parse(l))
+      } catch {
+        throw new PacketError(`${flags.packets}: not valid JSON (an array of packets, or one packet per line): ${(e as Error).message}`)
+      }
     }
     if (!Array.isArray(list)) throw new PacketError(`${flags.packets}: expected a JSON array of packets`)
     return list.map((p, i) => {

@@ -12,16 +12,36 @@ export function tupleKey(t: Tuple, zone = 0): string {
 }
 
 export function tupleText(t: Tuple): string {
+  if (isIcmp(t.proto) && t.dport !== undefined) return `${t.src.text} → ${t.dst.text} (icmp type ${t.dport >> 8} code ${t.dport & 0xff} id ${t.sport ?? 0})`
   const port = (a: string, p?: number) => (p === undefined ? a : a.includes(':') ? `[${a}]:${p}` : `${a}:${p}`)
   return `${port(t.src.text, t.sport)} → ${port(t.dst.text, t.dport)}`
 }
 
-/** The tuple conntrack builds from a packet. ICMP echo would use id/type; the engine has no id, so ports stay unset. */
+/**
+ * The tuple conntrack builds from a packet. ICMP keys on the echo id (as `sport`) and type << 8 | code (as
+ * `dport`), as nf_conntrack_proto_icmp.c icmp_pkt_to_tuple does and as the conntrack parser stores it.
+ */
 export function packetTuple(pkt: PacketState): Tuple {
+  if (isIcmp(pkt.proto) && pkt.icmpType !== undefined) {
+    return {proto: pkt.proto, src: pkt.src, dst: pkt.dst, sport: pkt.icmpId ?? 0, dport: (pkt.icmpType << 8) | (pkt.icmpCode ?? 0)}
+  }
   return {proto: pkt.proto, src: pkt.src, dst: pkt.dst, sport: pkt.sport, dport: pkt.dport}
 }
 
+function isIcmp(proto: number): boolean {
+  return proto === PROTO.icmp || proto === PROTO.icmpv6
+}
+
+/** icmp_invert_tuple / icmpv6_invert_tuple: a request's reply tuple carries the reply type (echo 8 → 0, 128 → 129). */
+const ICMP_INVERSE: Record<number, number> = {8: 0, 0: 8, 13: 14, 14: 13, 15: 16, 16: 15, 17: 18, 18: 17}
+const ICMPV6_INVERSE: Record<number, number> = {128: 129, 129: 128, 139: 140, 140: 139}
+
 export function invert(t: Tuple): Tuple {
+  if (isIcmp(t.proto) && t.dport !== undefined) {
+    const type = t.dport >> 8
+    const inv = (t.proto === PROTO.icmp ? ICMP_INVERSE : ICMPV6_INVERSE)[type] ?? type
+    return {proto: t.proto, src: t.dst, dst: t.src, sport: t.sport, dport: (inv << 8) | (t.dport & 0xff)}
+  }
   return {proto: t.proto, src: t.dst, dst: t.src, sport: t.dport, dport: t.sport}
 }
 
@@ -73,7 +93,7 @@ export class ConntrackTable {
     const invalid = newConnectionInvalid(pkt, tcpLoose)
     if (invalid) return {ct: null, action: 'invalid', text: `no entry for ${tupleText(tuple)}, and ${invalid}: INVALID (no entry is created)`}
     const ct: CtView = {state: 'NEW', dir: 'ORIGINAL', status: 0, mark: 0, zone, orig: tuple, reply: invert(tuple), origin: 'new'}
-    const where = this.known ? 'no entry in the snapshot matches' : 'the snapshot has no conntrack table (assumed empty)'
+    const where = this.known ? 'no entry in the snapshot matches' : 'no conntrack table in the snapshot (assumed empty), so nothing matches'
     return {ct, action: 'new', text: `${where} ${tupleText(tuple)}: a new entry is created, state NEW`}
   }
 }

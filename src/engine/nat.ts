@@ -126,7 +126,9 @@ export function applyNatRequest(run: Run, hook: HookName, req: NatRequest, at: {
   else run.update({src: m.addr, sport: m.port})
   const ct = run.pkt.ct
   if (ct) {
-    const reply: Tuple = dst ? {...ct.reply, src: m.addr, sport: m.port} : {...ct.reply, dst: m.addr, dport: m.port}
+    // ICMP has no ports to map: its tuple's id and type stay as they are.
+    const ports = m.port !== undefined
+    const reply: Tuple = dst ? {...ct.reply, src: m.addr, ...(ports ? {sport: m.port} : {})} : {...ct.reply, dst: m.addr, ...(ports ? {dport: m.port} : {})}
     // nf_nat_setup_info marks the connection NATed only when the mapping changed the tuple (an identity mapping is not).
     // With --random/--random-fully the kernel does not try the original port first, so the tuple changes.
     const changed = from !== to || ((req.random === true || req.randomFully === true) && m.port !== undefined)

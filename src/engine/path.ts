@@ -36,7 +36,8 @@ function runHook(run: Run, hook: HookName, route?: RouteResult): HookResult {
         v = natHook(run, hook, entry.manip, route)
         break
       case 'confirm':
-        if (run.pkt.ct?.origin === 'new') {
+        if (run.pkt.ct?.origin === 'new' && !(run.pkt.ct.status & CT_STATUS.CONFIRMED)) {
+          run.updateCt({status: run.pkt.ct.status | CT_STATUS.CONFIRMED})
           run.emit({type: 'conntrack', family: run.family, hook, action: 'confirm', state: run.pkt.ct.state, text: `the new entry ${tupleText(run.pkt.ct.orig)} is confirmed (inserted in the conntrack table)`})
         }
         break
@@ -109,8 +110,10 @@ function natHook(run: Run, hook: HookName, manip: 'dst' | 'src', route?: RouteRe
     return 'ACCEPT'
   }
   const table = run.env.tables.get('nat')
+  // Without a nat table no NAT hook is registered: nothing binds (iptable_nat registers the NAT core's hooks).
+  if (!table) return 'ACCEPT'
   run.natRequests = []
-  const v = table ? walkTable(run, table, hook) : 'ACCEPT'
+  const v = walkTable(run, table, hook)
   if (v !== 'ACCEPT') return v
   run.updateCt({status: ct.status | done})
   const req = run.natRequests[0]

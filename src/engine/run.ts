@@ -60,8 +60,9 @@ export class Run {
       router: env.router,
       set: (name) => run.sets.get(name) ?? env.sets.get(name),
       counter: (key, init) => {
-        if (!run.counters.has(key)) run.counters.set(key, init())
-        return {get: () => run.counters.get(key)!, set: (v) => void run.counters.set(key, v)}
+        const fresh = !run.counters.has(key)
+        if (fresh) run.counters.set(key, init())
+        return {get: () => run.counters.get(key)!, set: (v) => void run.counters.set(key, v), fresh}
       },
       choose: (label, num, den) => run.choose(label, num, den),
       sysctl: (key) => env.sysctl.get(key),

@@ -66,6 +66,7 @@ export interface PacketState {
   readonly tcpFlags?: number
   readonly icmpType?: number
   readonly icmpCode?: number
+  readonly icmpId?: number
   /** Input device (undefined for locally generated packets). */
   readonly iif?: string
   /** Output device, once routed. */
@@ -139,8 +140,11 @@ export interface World {
   readonly router: Router
   /** The ipset of that name as this run sees it (with SET target changes of this run). */
   set(name: string): IpSet | undefined
-  /** Per-rule counters (`statistic --mode nth`): read and advance; the key is the match spec object. */
-  counter(key: object, init: () => number): {get(): number; set(v: number): void}
+  /**
+   * Per-rule counters (`statistic --mode nth`): read and advance; the key is the match spec object. `fresh`: this
+   * session had no value yet, so `init()` was assumed (the kernel's value is not in any dump).
+   */
+  counter(key: object, init: () => number): {get(): number; set(v: number): void; fresh: boolean}
   /**
    * A random decision the kernel makes (statistic random, later IPVS/numgen). Returns which way this run goes;
    * the driver enumerates all ways. `p` = probability of `true` as an exact fraction num/den.

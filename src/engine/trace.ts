@@ -31,7 +31,7 @@ export interface TraceOptions {
 export function initialState(spec: PacketSpec): PacketState {
   return {
     family: spec.family, proto: spec.proto, src: spec.src, dst: spec.dst, sport: spec.sport, dport: spec.dport,
-    tcpFlags: spec.tcpFlags, icmpType: spec.icmpType, icmpCode: spec.icmpCode, iif: spec.local ? undefined : spec.iif,
+    tcpFlags: spec.tcpFlags, icmpType: spec.icmpType, icmpCode: spec.icmpCode, icmpId: spec.icmpId, iif: spec.local ? undefined : spec.iif,
     mark: spec.mark >>> 0, length: spec.length, ttl: spec.ttl, tos: spec.tos, srcMac: spec.srcMac,
     pktType: spec.pktType ?? 'unicast', fragment: spec.fragment ?? false, local: spec.local, assume: spec.assume,
   }
@@ -84,6 +84,9 @@ export class Session {
   trace(spec: PacketSpec, opts: TraceOptions = {}): TraceResult {
     const warnings: string[] = []
     for (const n of this.snapshot.iptables[spec.family]?.notes ?? []) if (n.includes('legacy')) warnings.push(`${n}: their rules also see this packet and are not shown`)
+    if (spec.iif && this.snapshot.interfaces.length && !this.router.hasDevice(spec.iif)) {
+      warnings.push(`input interface ${spec.iif} is not in the snapshot (it has ${this.snapshot.interfaces.map((i) => i.name).join(', ')}): rules and routing see the name as given`)
+    }
     if (!this.snapshot.iptables[spec.family]) warnings.push(`the snapshot has no ${spec.family === 4 ? 'iptables' : 'ip6tables'} dump: no rules are applied to this IPv${spec.family} packet`)
     const max = opts.maxOutcomes ?? 4096
     const runs: {run: Run; disposition: Disposition}[] = []
@@ -106,7 +109,7 @@ export class Session {
     let outcomes = runs.map(({run, disposition}) => toOutcome(run, disposition))
     let keep = 0
     if (opts.choose !== undefined) {
-      if (opts.choose < 0 || opts.choose >= outcomes.length) throw new RangeError(`--choose ${opts.choose}: there are ${outcomes.length} outcomes (0-${outcomes.length - 1})`)
+      if (opts.choose < 0 || opts.choose >= outcomes.length) throw new RangeError(`--choose ${opts.choose + 1}: this packet has ${outcomes.length} path${outcomes.length === 1 ? '' : 's'} (1-${outcomes.length})`)
       keep = opts.choose
       outcomes = [outcomes[keep]]
     } else if (opts.seed !== undefined) {

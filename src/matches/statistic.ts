@@ -73,7 +73,11 @@ export const statistic: MatchKind<StatisticSpec> = {
     const next = old === spec.every ? 0 : old + 1
     counter.set(next)
     const hit = next === 0
-    return {ok: hit !== spec.invert, detail: `nth counter ${old} → ${next} (every ${spec.every + 1}, matches at 0): ${hit ? 'this is the packet' : 'not this packet'}`}
+    const detail = `nth counter ${old} → ${next} (every ${spec.every + 1}, matches at 0): ${hit ? 'this is the packet' : 'not this packet'}`
+    // The kernel's counter is in no dump: the first packet of a session assumes the value a freshly loaded rule has.
+    return counter.fresh
+      ? {ok: hit !== spec.invert, detail, assumed: `the rule's nth counter is not in the snapshot: assumed as freshly loaded (${old}); later packets of this run advance it`}
+      : {ok: hit !== spec.invert, detail}
   },
   explain(spec, _ctx, ok, detail) {
     return withNegation(detail ?? spec.text, spec.invert, ok, spec.text)

@@ -60,6 +60,8 @@ export interface PacketSpec {
   tcpFlags?: number
   icmpType?: number
   icmpCode?: number
+  /** ICMP echo/timestamp/info identifier (conntrack keys ICMP connections by it). */
+  icmpId?: number
   /** Input interface; undefined for locally generated packets. */
   iif?: string
   /** Locally generated (enters at OUTPUT). */

@@ -26,6 +26,7 @@ export const PacketInputSchema = z.object({
   tcp_flags: z.union([z.string(), z.number().int()]).optional(),
   icmp_type: z.number().int().min(0).max(255).optional(),
   icmp_code: z.number().int().min(0).max(255).optional(),
+  icmp_id: z.number().int().min(0).max(65535).optional(),
   length: z.number().int().positive().optional(),
   ttl: z.number().int().min(0).max(255).optional(),
   tos: num.optional(),
@@ -97,7 +98,7 @@ export function splitHostPort(text: string): {host: string; port?: number} {
 }
 
 /**
- * `PROTO SRC[:PORT] > DST[:PORT] [in IFACE | local] [mark M] [flags F] [icmp-type T] [icmp-code C]`.
+ * `PROTO SRC[:PORT] > DST[:PORT] [in IFACE | local] [mark M] [flags F] [icmp-type T] [icmp-code C] [icmp-id I]`.
  * PROTO may be omitted (tcp).
  */
 export function parsePacketLine(line: string): PacketInput {
@@ -122,6 +123,7 @@ export function parsePacketLine(line: string): PacketInput {
     else if (w === 'flags') input.tcp_flags = next()
     else if (w === 'icmp-type') input.icmp_type = Number(next())
     else if (w === 'icmp-code') input.icmp_code = Number(next())
+    else if (w === 'icmp-id') input.icmp_id = Number(next())
     else throw new PacketError(`unknown word ${JSON.stringify(w)} in packet ${JSON.stringify(line)}`)
   }
   return input
@@ -175,11 +177,12 @@ function deriveFromFlow(p: z.output<typeof PacketInputSchema>, ref: FlowRef, o: 
     ? {tcp_flags: ref.kind === 'reply' && o.spec.tcpFlags === TCP_FLAGS.SYN ? 'SYN,ACK' : 'ACK'}
     : {}
   const icmp = o.spec.icmpType !== undefined && p.icmp_type === undefined
-    ? {icmp_type: ref.kind === 'reply' ? (fam6 ? 129 : 0) : o.spec.icmpType}
+    ? {icmp_type: ref.kind === 'reply' ? t.dport! >> 8 : o.spec.icmpType, icmp_code: t.dport! & 0xff, icmp_id: t.sport}
     : {}
   return {
     ...where, ...flags, ...icmp, ...p, proto: p.proto ?? proto,
-    src: p.src ?? t.src.text, dst: p.dst ?? t.dst.text, sport: p.sport ?? t.sport, dport: p.dport ?? t.dport,
+    src: p.src ?? t.src.text, dst: p.dst ?? t.dst.text,
+    ...(o.spec.icmpType === undefined ? {sport: p.sport ?? t.sport, dport: p.dport ?? t.dport} : {}),
   }
 }
 
@@ -227,6 +230,7 @@ export function toPacketSpec(raw: unknown, sctx: SpecContext | Router): PacketSp
     tcpFlags: proto === PROTO.tcp ? (p.tcp_flags !== undefined ? parseTcpFlags(p.tcp_flags) : TCP_FLAGS.SYN) : undefined,
     icmpType: isIcmp ? (p.icmp_type ?? (proto === PROTO.icmp ? 8 : 128)) : undefined,
     icmpCode: isIcmp ? (p.icmp_code ?? 0) : undefined,
+    icmpId: isIcmp ? (p.icmp_id ?? 0) : undefined,
     iif: local ? undefined : p.in, local,
     mark: Number(p.mark ?? 0) >>> 0,
     length: p.length ?? (dst.family === 4 ? 60 : 80),

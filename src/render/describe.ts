@@ -29,7 +29,7 @@ export function matchReason(step: MatchStep, ctx: EvalContext): string {
   } catch (e) {
     text = `(no explanation: ${(e as Error).message})`
   }
-  return step.assumed && !text.includes(step.assumed) ? `${text} [assumed: ${step.assumed}]` : text
+  return step.assumed && !text.includes(step.assumed) && !/assum/i.test(text) ? `${text} [assumed: ${step.assumed}]` : text
 }
 
 /** The rules of a `skip` step as ordinary not-matched rule steps (their header matches are pure, so re-evaluating is exact). */

@@ -121,7 +121,7 @@ function renderSteps(steps: StepEvent[], opts: HumanOptions, c: (s: Style, t: st
       case 'route':
         depth = 1
         out.push(c('cyan', `route (${e.phase})`) + `: ${e.text}`)
-        if (opts.verbose) for (const r of e.result.rules) out.push(`    ${r.matched ? '✓' : '✗'} ${r.priority}: ${r.text}${r.note ? ` — ${r.note}` : ''}`)
+        if (opts.verbose) for (const r of e.result.rules) out.push(`    ${r.matched ? '✓' : '✗'} ${r.text}${r.note ? ` — ${r.note}` : ''}`)
         break
       case 'branch':
         out.push(`${pad()}  ${c('yellow', `⑂ ${e.text}`)}`)

@@ -16,7 +16,7 @@ function packetJson(p: PacketSpec) {
   return {
     family: fam(p.family), proto: protoName(p.proto), src: p.src.text, dst: p.dst.text, sport: p.sport ?? null, dport: p.dport ?? null,
     in: p.iif ?? null, local: p.local, mark: hex(p.mark), tcp_flags: p.tcpFlags === undefined ? null : tcpFlagsText(p.tcpFlags),
-    icmp_type: p.icmpType ?? null, icmp_code: p.icmpCode ?? null,
+    icmp_type: p.icmpType ?? null, icmp_code: p.icmpCode ?? null, icmp_id: p.icmpId ?? null,
     flow: p.flow ? {kind: p.flow.kind, of: p.flow.of} : null, ct_forced: p.ct ?? null,
   }
 }
@@ -58,7 +58,7 @@ export function stepJson(e: StepEvent): Record<string, unknown> | undefined {
         type: 'rule', family: fam(e.family), hook: e.hook, table: e.table, chain: e.chain, index: e.rule.index, text: e.rule.text,
         matched: e.matched, verdict: e.verdict, target: e.target ?? null,
         matches: e.matches.map((m) => ({text: m.match.text, result: m.ok, reason: matchReason(m, e.ctx), ...(m.assumed ? {assumed: m.assumed} : {}), ...(m.match.unmodelled ? {unmodelled: true} : {})})),
-        effects: e.effects.map(({kind, text, ...rest}) => ({kind, text, ...numbersToHex(rest)})),
+        effects: e.effects.map(({kind, text, ...rest}) => ({kind, text, ...snakeKeys(numbersToHex(rest))})),
         source: `${e.rule.source.file}:${e.rule.source.line}`,
       }
     case 'policy':
@@ -92,6 +92,15 @@ export function stepJson(e: StepEvent): Record<string, unknown> | undefined {
     case 'disposition':
       return undefined
   }
+}
+
+/** The contract is snake_case throughout; effect payloads come from camelCase model types. */
+function snakeKeys(o: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(o)) {
+    out[k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = v && typeof v === 'object' && !Array.isArray(v) ? snakeKeys(v as Record<string, unknown>) : v
+  }
+  return out
 }
 
 function numbersToHex(o: Record<string, unknown>): Record<string, unknown> {

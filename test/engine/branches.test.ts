@@ -67,3 +67,23 @@ COMMIT
   // --packet 1: the 2nd packet seen matches, then every 3rd.
   assert.deepEqual(marks, [0, 1, 0, 0, 1, 0])
 })
+
+test('the first nth decision of a session says its counter value is assumed; later ones do not', () => {
+  const rules = `*mangle
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -m statistic --mode nth --every 2 --packet 0 -j MARK --set-xmark 0x1/0xffffffff
+COMMIT
+`
+  const s = new Session(snapshotOf({...net, 'iptables-save.txt': rules}))
+  const assumed = () => {
+    const o = trace(s, 'udp 192.0.2.7:5000 > 192.0.2.10:53 in eth0').outcomes[0]
+    const rule = o.steps.find((e) => e.type === 'rule')
+    return rule?.type === 'rule' ? rule.matches.find((m) => m.match.kind.name === 'statistic')?.assumed : undefined
+  }
+  assert.match(assumed() ?? '', /not in the snapshot/)
+  assert.equal(assumed(), undefined)
+})

@@ -111,3 +111,18 @@ test('MASQUERADE onto a reply tuple another connection holds: the implicit port 
   const o2 = run(clean, {proto: 'udp', src: '10.244.0.7', sport: 40000, dst: '203.0.113.53', dport: 53, in: 'cni0'}).result.outcomes[0]
   assert.ok(!o2.steps.some((e) => e.type === 'note' && /already used/.test(e.text)))
 })
+
+test('ICMP echo: conntrack keys on the id; a snapshot entry makes the reply ESTABLISHED, and reply_of answers with type 0', () => {
+  const conntrack = 'ipv4     2 icmp     1 29 src=198.51.100.7 dst=192.0.2.10 type=8 code=0 id=4242 src=192.0.2.10 dst=198.51.100.7 type=0 code=0 id=4242 mark=0 use=1\n'
+  const s = new Session(snapshotOf({...net, 'conntrack.txt': conntrack}))
+  const same = run(s, {proto: 'icmp', src: '198.51.100.7', dst: '192.0.2.10', icmp_type: 8, icmp_id: 4242, in: 'eth0'}).result.outcomes[0]
+  assert.equal(same.final.ct?.state, 'ESTABLISHED')
+  const other = run(s, {proto: 'icmp', src: '198.51.100.7', dst: '192.0.2.10', icmp_type: 8, icmp_id: 7, in: 'eth0'}).result.outcomes[0]
+  assert.equal(other.final.ct?.state, 'NEW')
+  run(s, {id: 'ping', proto: 'icmp', src: '198.51.100.7', dst: '192.0.2.10', icmp_type: 8, icmp_id: 9, in: 'eth0'})
+  const pong = run(s, {reply_of: 'ping', local: true})
+  assert.equal(pong.spec.icmpType, 0)
+  assert.equal(pong.spec.icmpId, 9)
+  assert.equal(pong.result.outcomes[0].final.ct?.state, 'ESTABLISHED')
+  assert.equal(pong.result.outcomes[0].final.ct?.dir, 'REPLY')
+})

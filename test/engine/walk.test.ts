@@ -134,3 +134,17 @@ test('forwarding is refused when ip_forward is 0', () => {
   assert.equal(o.disposition, 'drop')
   assert.match((o.steps.at(-1) as {text: string}).text, /ip_forward = 0/)
 })
+
+test('an input interface the snapshot does not have is warned about', () => {
+  const s = session('*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n')
+  assert.match(trace(s, 'tcp 192.0.2.7:1234 > 192.0.2.10:22 in eth9').warnings.join('\n'), /eth9 is not in the snapshot/)
+  assert.deepEqual(trace(s, 'tcp 192.0.2.7:1234 > 192.0.2.10:22 in eth0').warnings, [])
+})
+
+test('without a nat table there is no NAT core: no null binding is reported', () => {
+  const s = session('*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n')
+  const o = trace(s, 'tcp 127.0.0.1:40000 > 127.0.0.1:22 local').outcomes[0]
+  assert.ok(!o.steps.some((e) => e.type === 'nat'))
+  // A looped-back packet's entry is confirmed once, at POSTROUTING.
+  assert.equal(o.steps.filter((e) => e.type === 'conntrack' && e.action === 'confirm').length, 1)
+})

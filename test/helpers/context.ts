@@ -65,8 +65,9 @@ export function ctx(pkt: PacketState, f: CtxFields = {}): EvalContext {
     router: f.router ?? fakeRouter(),
     set: (name) => f.sets?.[name],
     counter: (key, init) => {
-      if (!counters.has(key)) counters.set(key, init())
-      return {get: () => counters.get(key)!, set: (v) => void counters.set(key, v)}
+      const fresh = !counters.has(key)
+      if (fresh) counters.set(key, init())
+      return {get: () => counters.get(key)!, set: (v) => void counters.set(key, v), fresh}
     },
     choose: () => choices.shift() ?? true,
     sysctl: (k) => f.sysctl?.[k],
