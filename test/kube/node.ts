@@ -12,7 +12,9 @@ import type {Snapshot} from '../../src/model/snapshot.ts'
 import {collectLive, loadSnapshotFromFiles} from '../../src/snapshot/live.ts'
 import type {Outcome, TraceResult} from '../../src/engine/api.ts'
 
-export const CORPUS_DIR = process.env.NFSTEP_KUBE_CORPUS ?? '/work/shared/corpus/kube-proxy'
+import {KUBE_CORPUS_DIR} from '../helpers/corpus.ts'
+
+export const CORPUS_DIR = KUBE_CORPUS_DIR
 
 export interface KubeFlow {
   name: string

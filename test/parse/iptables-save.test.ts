@@ -1,4 +1,5 @@
 import {test} from 'node:test'
+import {KUBE_CORPUS_DIR} from '../helpers/corpus.ts'
 import assert from 'node:assert/strict'
 import {readFileSync, readdirSync} from 'node:fs'
 import {join} from 'node:path'
@@ -245,7 +246,7 @@ test('kube-proxy restore input: undeclared built-in chains and `:INPUT -` are ac
 })
 
 test('kube-proxy corpus: every dump parses without errors', () => {
-  const dir = '/work/shared/corpus/kube-proxy'
+  const dir = KUBE_CORPUS_DIR
   const files = readdirSync(dir).filter((f) => f.startsWith('iptables-') && f.endsWith('.json'))
   assert.ok(files.length >= 20)
   const warnings = new Set<string>()
