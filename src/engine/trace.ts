@@ -87,7 +87,7 @@ export class Session {
     if (spec.iif && this.snapshot.interfaces.length && !this.router.hasDevice(spec.iif)) {
       warnings.push(`input interface ${spec.iif} is not in the snapshot (it has ${this.snapshot.interfaces.map((i) => i.name).join(', ')}): rules and routing see the name as given`)
     }
-    if (!this.snapshot.iptables[spec.family]) warnings.push(`the snapshot has no ${spec.family === 4 ? 'iptables' : 'ip6tables'} dump: no rules are applied to this IPv${spec.family} packet`)
+    if (!this.snapshot.iptables[spec.family]) warnings.push(`the ${spec.family === 4 ? 'iptables' : 'ip6tables'} rules are unknown (the snapshot has no ${spec.family === 4 ? 'iptables' : 'ip6tables'}-save dump): this IPv${spec.family} packet is traced as if there were none`)
     const max = opts.maxOutcomes ?? 4096
     const runs: {run: Run; disposition: Disposition}[] = []
     const pending: boolean[][] = [[]]
