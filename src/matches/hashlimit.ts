@@ -4,7 +4,7 @@
  * not in a snapshot: assume.underLimit (default: within the limit).
  */
 import {OptionError, type MatchKind} from './types.ts'
-import {noNegation, optionTable, value} from './util/options.ts'
+import {noNegation, optionTable, required, value} from './util/options.ts'
 import {parseRate} from './limit.ts'
 import {underLimit} from './util/assume.ts'
 
@@ -32,8 +32,7 @@ export const hashlimit: MatchKind<HashlimitSpec> = {
     const up = o.get('hashlimit-upto')
     const ab = o.get('hashlimit-above')
     if (!!up === !!ab) throw new OptionError('give one of --hashlimit-upto or --hashlimit-above')
-    const name = o.get('hashlimit-name')
-    if (!name) throw new OptionError('--hashlimit-name is required')
+    const name = required(o, 'hashlimit-name')
     return {
       above: !!ab, rate: parseRate(value((up ?? ab)!), '--hashlimit'), name: value(name),
       mode: o.get('hashlimit-mode') ? value(o.get('hashlimit-mode')!) : 'none (one bucket)',

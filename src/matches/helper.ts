@@ -5,8 +5,8 @@
  * The master's helper comes from the packet's conntrack view (ct.helper) or assume.helper.
  */
 import {CT_STATUS} from '../engine/state.ts'
-import {OptionError, type MatchKind} from './types.ts'
-import {optionTable, value} from './util/options.ts'
+import type {MatchKind} from './types.ts'
+import {optionTable, required, value} from './util/options.ts'
 import {trackedCt} from './util/ctstate.ts'
 import {withNegation} from './util/negate.ts'
 
@@ -22,8 +22,7 @@ export const helper: MatchKind<HelperSpec> = {
   name: 'helper',
   options: table.names,
   parse(opts) {
-    const h = table.read(opts).get('helper')
-    if (!h) throw new OptionError('--helper is required')
+    const h = required(table.read(opts), 'helper')
     return {name: value(h), invert: h.negated, text: h.text}
   },
   eval(spec, ctx) {

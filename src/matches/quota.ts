@@ -5,7 +5,7 @@
  * can never fit.
  */
 import {OptionError, type MatchKind} from './types.ts'
-import {optionTable, value} from './util/options.ts'
+import {optionTable, required, value} from './util/options.ts'
 import {underLimit} from './util/assume.ts'
 import {withNegation} from './util/negate.ts'
 
@@ -21,8 +21,7 @@ export const quota: MatchKind<QuotaSpec> = {
   name: 'quota',
   options: table.names,
   parse(opts) {
-    const q = table.read(opts).get('quota')
-    if (!q) throw new OptionError('--quota is required')
+    const q = required(table.read(opts), 'quota')
     if (!/^\d+$/.test(value(q)) || BigInt(value(q)) > 0xffffffffffffffffn) throw new OptionError(`${q.text}: bad byte count`)
     return {quota: BigInt(value(q)), invert: q.negated, text: q.text}
   },

@@ -2,35 +2,24 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {Session} from '../../src/engine/trace.ts'
-import {snapshotOf, addrJson, routeJson, trace, matchedRules} from '../helpers/snapshot.ts'
+import {snapshotOf, trace, matchedRules, table, POD_NODE} from '../helpers/snapshot.ts'
 
-const net = {
-  'ip-addr.json': addrJson({lo: ['127.0.0.1/8'], eth0: ['192.0.2.10/24'], cni0: ['10.244.0.1/24']}),
-  'ip-route.json': routeJson(['default via 192.0.2.1 dev eth0', '10.244.0.0/24 dev cni0 scope link', 'local 192.0.2.10 dev eth0 table local']),
-  'sysctl.txt': 'net.ipv4.ip_forward = 1\n',
-}
+const kube = table('nat', {chains: ['KUBE-SVC-X', 'KUBE-SEP-A', 'KUBE-SEP-B', 'KUBE-SEP-C'], rules: [
+  '-A PREROUTING -d 10.96.0.10/32 -p tcp -m tcp --dport 80 -j KUBE-SVC-X',
+  '-A KUBE-SVC-X -m statistic --mode random --probability 0.33333333349 -j KUBE-SEP-A',
+  '-A KUBE-SVC-X -m statistic --mode random --probability 0.50000000000 -j KUBE-SEP-B',
+  '-A KUBE-SVC-X -j KUBE-SEP-C',
+  '-A KUBE-SEP-A -p tcp -m tcp -j DNAT --to-destination 10.244.0.5:8080',
+  '-A KUBE-SEP-B -p tcp -m tcp -j DNAT --to-destination 10.244.0.6:8080',
+  '-A KUBE-SEP-C -p tcp -m tcp -j DNAT --to-destination 10.244.0.7:8080',
+]})
 
-const kube = `*nat
-:PREROUTING ACCEPT [0:0]
-:INPUT ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
-:KUBE-SVC-X - [0:0]
-:KUBE-SEP-A - [0:0]
-:KUBE-SEP-B - [0:0]
-:KUBE-SEP-C - [0:0]
--A PREROUTING -d 10.96.0.10/32 -p tcp -m tcp --dport 80 -j KUBE-SVC-X
--A KUBE-SVC-X -m statistic --mode random --probability 0.33333333349 -j KUBE-SEP-A
--A KUBE-SVC-X -m statistic --mode random --probability 0.50000000000 -j KUBE-SEP-B
--A KUBE-SVC-X -j KUBE-SEP-C
--A KUBE-SEP-A -p tcp -m tcp -j DNAT --to-destination 10.244.0.5:8080
--A KUBE-SEP-B -p tcp -m tcp -j DNAT --to-destination 10.244.0.6:8080
--A KUBE-SEP-C -p tcp -m tcp -j DNAT --to-destination 10.244.0.7:8080
-COMMIT
-`
+/** mangle PREROUTING marks 0x1 on the packets `statistic --mode nth` picks. */
+const nth = (every: number, packet: number) =>
+  table('mangle', {rules: [`-A PREROUTING -m statistic --mode nth --every ${every} --packet ${packet} -j MARK --set-xmark 0x1/0xffffffff`]})
 
 test('statistic random: one outcome per endpoint with the kernel\'s integer thresholds', () => {
-  const s = new Session(snapshotOf({...net, 'iptables-save.txt': kube}))
+  const s = new Session(snapshotOf({...POD_NODE, 'iptables-save.txt': kube}))
   const r = trace(s, 'tcp 192.0.2.7:40000 > 10.96.0.10:80 in eth0')
   assert.equal(r.outcomes.length, 3)
   assert.deepEqual(r.outcomes.map((o) => o.final.dst.text), ['10.244.0.5', '10.244.0.6', '10.244.0.7'])
@@ -45,7 +34,7 @@ test('statistic random: one outcome per endpoint with the kernel\'s integer thre
 })
 
 test('--choose follows one path only', () => {
-  const s = new Session(snapshotOf({...net, 'iptables-save.txt': kube}))
+  const s = new Session(snapshotOf({...POD_NODE, 'iptables-save.txt': kube}))
   const r = s.trace(trace(s, 'tcp 192.0.2.7:40000 > 10.96.0.10:80 in eth0').spec, {choose: 2})
   assert.equal(r.outcomes.length, 1)
   assert.equal(r.outcomes[0].final.dst.text, '10.244.0.7')
@@ -53,32 +42,14 @@ test('--choose follows one path only', () => {
 })
 
 test('statistic nth counters advance across the packets of one run', () => {
-  const rules = `*mangle
-:PREROUTING ACCEPT [0:0]
-:INPUT ACCEPT [0:0]
-:FORWARD ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
--A PREROUTING -m statistic --mode nth --every 3 --packet 1 -j MARK --set-xmark 0x1/0xffffffff
-COMMIT
-`
-  const s = new Session(snapshotOf({...net, 'iptables-save.txt': rules}))
+  const s = new Session(snapshotOf({...POD_NODE, 'iptables-save.txt': nth(3, 1)}))
   const marks = [0, 1, 2, 3, 4, 5].map(() => trace(s, 'udp 192.0.2.7:5000 > 192.0.2.10:53 in eth0').outcomes[0].final.mark)
   // --packet 1: the 2nd packet seen matches, then every 3rd.
   assert.deepEqual(marks, [0, 1, 0, 0, 1, 0])
 })
 
 test('the first nth decision of a session says its counter value is assumed; later ones do not', () => {
-  const rules = `*mangle
-:PREROUTING ACCEPT [0:0]
-:INPUT ACCEPT [0:0]
-:FORWARD ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
--A PREROUTING -m statistic --mode nth --every 2 --packet 0 -j MARK --set-xmark 0x1/0xffffffff
-COMMIT
-`
-  const s = new Session(snapshotOf({...net, 'iptables-save.txt': rules}))
+  const s = new Session(snapshotOf({...POD_NODE, 'iptables-save.txt': nth(2, 0)}))
   const assumed = () => {
     const o = trace(s, 'udp 192.0.2.7:5000 > 192.0.2.10:53 in eth0').outcomes[0]
     const rule = o.steps.find((e) => e.type === 'rule')

@@ -6,29 +6,18 @@ import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {Session} from '../../src/engine/trace.ts'
 import {toPacketSpec} from '../../src/packet/spec.ts'
-import {snapshotOf, addrJson, routeJson, matchedRules} from '../helpers/snapshot.ts'
+import {snapshotOf, matchedRules, table, POD_NODE} from '../helpers/snapshot.ts'
 
 const net = {
-  'ip-addr.json': addrJson({lo: ['127.0.0.1/8'], eth0: ['192.0.2.10/24'], cni0: ['10.244.0.1/24']}),
-  'ip-route.json': routeJson(['default via 192.0.2.1 dev eth0', '192.0.2.0/24 dev eth0 scope link', '10.244.0.0/24 dev cni0 scope link', 'local 192.0.2.10 dev eth0 table local', 'local 10.244.0.1 dev cni0 table local']),
-  'sysctl.txt': 'net.ipv4.ip_forward = 1\n',
-  'iptables-save.txt': `*nat
-:PREROUTING ACCEPT [0:0]
-:INPUT ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
--A PREROUTING -d 192.0.2.10/32 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.244.0.5:80
--A POSTROUTING -s 10.244.0.0/24 -o eth0 -j MASQUERADE
-COMMIT
-*filter
-:INPUT ACCEPT [0:0]
-:FORWARD DROP [0:0]
-:OUTPUT ACCEPT [0:0]
--A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
--A FORWARD -m conntrack --ctstate DNAT -j ACCEPT
--A FORWARD -i cni0 -o eth0 -j ACCEPT
-COMMIT
-`,
+  ...POD_NODE,
+  'iptables-save.txt': table('nat', {rules: [
+    '-A PREROUTING -d 192.0.2.10/32 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.244.0.5:80',
+    '-A POSTROUTING -s 10.244.0.0/24 -o eth0 -j MASQUERADE',
+  ]}) + table('filter', {policies: {FORWARD: 'DROP'}, rules: [
+    '-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+    '-A FORWARD -m conntrack --ctstate DNAT -j ACCEPT',
+    '-A FORWARD -i cni0 -o eth0 -j ACCEPT',
+  ]}),
 }
 
 function run(session: Session, input: Record<string, unknown>) {

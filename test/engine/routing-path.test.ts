@@ -2,7 +2,7 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {Session} from '../../src/engine/trace.ts'
-import {snapshotOf, addrJson, routeJson, trace} from '../helpers/snapshot.ts'
+import {snapshotOf, addrJson, routeJson, trace, table} from '../helpers/snapshot.ts'
 
 const net = {
   'ip-addr.json': addrJson({lo: ['127.0.0.1/8'], wan1: ['198.51.100.2/24'], wan2: ['203.0.113.2/24'], lan: ['10.0.0.1/24']}),
@@ -26,23 +26,10 @@ const net = {
   'sysctl.txt': 'net.ipv4.ip_forward = 1\n',
 }
 
-const rules = `*mangle
-:PREROUTING ACCEPT [0:0]
-:INPUT ACCEPT [0:0]
-:FORWARD ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
--A PREROUTING -i lan -s 10.0.0.128/25 -j MARK --set-xmark 0x2/0xff
--A OUTPUT -p udp --dport 53 -j MARK --set-xmark 0x2/0xff
-COMMIT
-*nat
-:PREROUTING ACCEPT [0:0]
-:INPUT ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
--A POSTROUTING -o wan2 -j MASQUERADE
-COMMIT
-`
+const rules = table('mangle', {rules: [
+  '-A PREROUTING -i lan -s 10.0.0.128/25 -j MARK --set-xmark 0x2/0xff',
+  '-A OUTPUT -p udp --dport 53 -j MARK --set-xmark 0x2/0xff',
+]}) + table('nat', {rules: ['-A POSTROUTING -o wan2 -j MASQUERADE']})
 
 test('a mark set in mangle PREROUTING selects the fwmark routing table', () => {
   const s = new Session(snapshotOf({...net, 'iptables-save.txt': rules}))

@@ -5,7 +5,7 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {Session} from '../../src/engine/trace.ts'
-import {snapshotOf, addrJson, routeJson, trace, matchedRules} from '../helpers/snapshot.ts'
+import {snapshotOf, addrJson, routeJson, trace, matchedRules, table} from '../helpers/snapshot.ts'
 
 const net = {
   'ip-addr.json': addrJson({lo: ['127.0.0.1/8'], eth0: ['192.0.2.10/24'], eth1: ['10.1.0.1/24']}),
@@ -25,19 +25,13 @@ function session(rules: string): Session {
 }
 
 test('a goto target that runs off its end returns to the last jump, not to the goto', () => {
-  const s = session(`*filter
-:INPUT ACCEPT [0:0]
-:FORWARD ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:A - [0:0]
-:B - [0:0]
--A INPUT -j A
--A INPUT -p tcp -j DROP
--A A -g B
--A A -j ACCEPT
--A B -p udp -j ACCEPT
-COMMIT
-`)
+  const s = session(table('filter', {chains: ['A', 'B'], rules: [
+    '-A INPUT -j A',
+    '-A INPUT -p tcp -j DROP',
+    '-A A -g B',
+    '-A A -j ACCEPT',
+    '-A B -p udp -j ACCEPT',
+  ]}))
   const r = trace(s, 'tcp 192.0.2.7:1234 > 192.0.2.10:22 in eth0')
   assert.equal(r.outcomes.length, 1)
   // A → goto B → B ends → back to INPUT after the jump to A (rule 2 drops); A's rule 2 is never reached.
@@ -46,16 +40,11 @@ COMMIT
 })
 
 test('a goto from the built-in chain falls to the policy when its target ends', () => {
-  const s = session(`*filter
-:INPUT DROP [0:0]
-:FORWARD ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:B - [0:0]
--A INPUT -g B
--A INPUT -j ACCEPT
--A B -p udp -j ACCEPT
-COMMIT
-`)
+  const s = session(table('filter', {policies: {INPUT: 'DROP'}, chains: ['B'], rules: [
+    '-A INPUT -g B',
+    '-A INPUT -j ACCEPT',
+    '-A B -p udp -j ACCEPT',
+  ]}))
   const r = trace(s, 'tcp 192.0.2.7:1234 > 192.0.2.10:22 in eth0')
   const o = r.outcomes[0]
   assert.equal(o.disposition, 'drop')
@@ -64,18 +53,13 @@ COMMIT
 })
 
 test('RETURN in a user chain resumes after the jump; RETURN in a built-in chain applies the policy', () => {
-  const s = session(`*filter
-:INPUT DROP [0:0]
-:FORWARD ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:A - [0:0]
--A INPUT -j A
--A INPUT -p tcp --dport 22 -j RETURN
--A INPUT -j ACCEPT
--A A -j RETURN
--A A -j DROP
-COMMIT
-`)
+  const s = session(table('filter', {policies: {INPUT: 'DROP'}, chains: ['A'], rules: [
+    '-A INPUT -j A',
+    '-A INPUT -p tcp --dport 22 -j RETURN',
+    '-A INPUT -j ACCEPT',
+    '-A A -j RETURN',
+    '-A A -j DROP',
+  ]}))
   const o = trace(s, 'tcp 192.0.2.7:1234 > 192.0.2.10:22 in eth0').outcomes[0]
   assert.deepEqual(matchedRules(o.steps), ['filter/INPUT#1', 'filter/A#1', 'filter/INPUT#2'])
   assert.equal(o.disposition, 'drop')
@@ -84,42 +68,20 @@ COMMIT
 })
 
 test('ACCEPT ends only its own table: filter still runs after mangle accepted', () => {
-  const s = session(`*mangle
-:PREROUTING ACCEPT [0:0]
-:INPUT ACCEPT [0:0]
-:FORWARD ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
--A INPUT -j ACCEPT
-COMMIT
-*filter
-:INPUT ACCEPT [0:0]
-:FORWARD ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
--A INPUT -p tcp --dport 22 -j REJECT --reject-with tcp-reset
-COMMIT
-`)
+  const s = session(
+    table('mangle', {rules: ['-A INPUT -j ACCEPT']}) +
+    table('filter', {rules: ['-A INPUT -p tcp --dport 22 -j REJECT --reject-with tcp-reset']}),
+  )
   const o = trace(s, 'tcp 192.0.2.7:1234 > 192.0.2.10:22 in eth0').outcomes[0]
   assert.deepEqual(matchedRules(o.steps), ['mangle/INPUT#1', 'filter/INPUT#1'])
   assert.equal(o.disposition, 'reject')
 })
 
 test('a mark set in mangle PREROUTING is seen by filter, and the final mark is reported', () => {
-  const s = session(`*mangle
-:PREROUTING ACCEPT [0:0]
-:INPUT ACCEPT [0:0]
-:FORWARD ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
--A PREROUTING -i eth0 -j MARK --set-xmark 0x4000/0x4000
-COMMIT
-*filter
-:INPUT ACCEPT [0:0]
-:FORWARD DROP [0:0]
-:OUTPUT ACCEPT [0:0]
--A FORWARD -m mark --mark 0x4000/0x4000 -j ACCEPT
-COMMIT
-`)
+  const s = session(
+    table('mangle', {rules: ['-A PREROUTING -i eth0 -j MARK --set-xmark 0x4000/0x4000']}) +
+    table('filter', {policies: {FORWARD: 'DROP'}, rules: ['-A FORWARD -m mark --mark 0x4000/0x4000 -j ACCEPT']}),
+  )
   const o = trace(s, 'tcp 192.0.2.7:1234 > 10.1.0.5:80 in eth0').outcomes[0]
   assert.equal(o.disposition, 'forward')
   assert.equal(o.oif, 'eth1')
@@ -129,20 +91,20 @@ COMMIT
 })
 
 test('forwarding is refused when ip_forward is 0', () => {
-  const s = new Session(snapshotOf({...net, 'sysctl.txt': 'net.ipv4.ip_forward = 0\n', 'iptables-save.txt': '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n'}))
+  const s = new Session(snapshotOf({...net, 'sysctl.txt': 'net.ipv4.ip_forward = 0\n', 'iptables-save.txt': table('filter')}))
   const o = trace(s, 'tcp 192.0.2.7:1234 > 10.1.0.5:80 in eth0').outcomes[0]
   assert.equal(o.disposition, 'drop')
   assert.match((o.steps.at(-1) as {text: string}).text, /ip_forward = 0/)
 })
 
 test('an input interface the snapshot does not have is warned about', () => {
-  const s = session('*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n')
+  const s = session(table('filter'))
   assert.match(trace(s, 'tcp 192.0.2.7:1234 > 192.0.2.10:22 in eth9').warnings.join('\n'), /eth9 is not in the snapshot/)
   assert.deepEqual(trace(s, 'tcp 192.0.2.7:1234 > 192.0.2.10:22 in eth0').warnings, [])
 })
 
 test('without a nat table there is no NAT core: no null binding is reported', () => {
-  const s = session('*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n')
+  const s = session(table('filter'))
   const o = trace(s, 'tcp 127.0.0.1:40000 > 127.0.0.1:22 local').outcomes[0]
   assert.ok(!o.steps.some((e) => e.type === 'nat'))
   // A looped-back packet's entry is confirmed once, at POSTROUTING.

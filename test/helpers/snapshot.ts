@@ -5,6 +5,7 @@ import {Session} from '../../src/engine/trace.ts'
 import {toPacketSpec, parsePacketLine} from '../../src/packet/spec.ts'
 import type {TraceResult} from '../../src/engine/api.ts'
 import type {StepEvent} from '../../src/engine/events.ts'
+import {BUILTIN_CHAINS} from '../../src/parse/iptables-save.ts'
 
 export function snapshotOf(files: Record<string, string | object>): Snapshot {
   const m = new Map<string, string>()
@@ -46,4 +47,29 @@ export function routeJson(lines: string[]): object[] {
     }
     return o
   })
+}
+
+/**
+ * One iptables-save table: `*name`, its built-in chains (policy ACCEPT unless `policies` says otherwise), the user
+ * chains declared in the order given, the rules, COMMIT. Tables concatenate into a whole dump.
+ */
+export function table(name: string, t: {policies?: Record<string, 'ACCEPT' | 'DROP'>; chains?: string[]; rules?: string[]} = {}): string {
+  const builtin = BUILTIN_CHAINS[name]
+  if (!builtin) throw new Error(`table: no table ${name}`)
+  for (const c of Object.keys(t.policies ?? {})) if (!builtin.includes(c)) throw new Error(`table: ${c} is not a built-in chain of ${name}`)
+  const decl = [...builtin.map((c) => `:${c} ${t.policies?.[c] ?? 'ACCEPT'} [0:0]`), ...(t.chains ?? []).map((c) => `:${c} - [0:0]`)]
+  return [`*${name}`, ...decl, ...(t.rules ?? []), 'COMMIT', ''].join('\n')
+}
+
+/** A node with pods: uplink eth0 192.0.2.10/24 (default via 192.0.2.1), pod bridge cni0 10.244.0.1/24, forwarding on. */
+export const POD_NODE: Readonly<Record<string, string | object>> = {
+  'ip-addr.json': addrJson({lo: ['127.0.0.1/8'], eth0: ['192.0.2.10/24'], cni0: ['10.244.0.1/24']}),
+  'ip-route.json': routeJson([
+    'default via 192.0.2.1 dev eth0',
+    '192.0.2.0/24 dev eth0 scope link',
+    '10.244.0.0/24 dev cni0 scope link',
+    'local 192.0.2.10 dev eth0 table local',
+    'local 10.244.0.1 dev cni0 table local',
+  ]),
+  'sysctl.txt': 'net.ipv4.ip_forward = 1\n',
 }

@@ -15,12 +15,10 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
-import {createTopology, kernelSkipReason, type Topology} from './netns.ts'
-import {KernelOracle, type KernelResult} from './oracle.ts'
+import type {KernelResult} from './oracle.ts'
+import {engineSession, withKernel} from './suite.ts'
 import {describePacket, generateCase, toPacketSpec, type GenCase, type GenPacket} from './generator.ts'
 import {diffTraces, engineOutcome, formatTrace, fromEngine, type KernelVerdictTrace} from './verdict-trace.ts'
-import type {PacketSpec} from '../../src/model/packet.ts'
-import type {TraceResult} from '../../src/engine/api.ts'
 
 const env = process.env
 const SEEDS = Number(env.NFSTEP_KERNEL_SEEDS ?? 30)
@@ -42,23 +40,6 @@ function seeds(): {seed: number; packets: number; note?: string}[] {
   return out
 }
 
-interface Engine {
-  /** A tracer for the node namespace as it stands now. */
-  session(netns: string): Promise<(spec: PacketSpec) => TraceResult>
-}
-
-async function loadEngine(): Promise<Engine> {
-  const live = await import('../../src/snapshot/live.ts')
-  const {Session} = await import('../../src/engine/trace.ts')
-  return {
-    async session(netns) {
-      const {files} = await live.collectLive({netns})
-      const session = new Session(live.loadSnapshotFromFiles(files, `live:${netns}`))
-      return (spec) => session.trace(spec)
-    },
-  }
-}
-
 /** Everything needed to replay one packet by hand. */
 function repro(c: GenCase, p: GenPacket, k: KernelResult, e: KernelVerdictTrace | undefined, diffs: string[]): string {
   return [
@@ -76,44 +57,32 @@ function repro(c: GenCase, p: GenPacket, k: KernelResult, e: KernelVerdictTrace 
 }
 
 test('the engine agrees with the kernel on generated rulesets and packets', {timeout: 30 * 60_000}, async (t) => {
-  const reason = kernelSkipReason()
-  if (reason) {
-    // The TAP reporter prints it as `# \#\#\# KERNEL TESTS SKIPPED: … \#\#\#`: grep for KERNEL TESTS SKIPPED.
-    console.log(`### KERNEL TESTS SKIPPED: ${reason} ###`)
-    t.skip(reason)
-    return
-  }
-  const engine = KERNEL_ONLY ? undefined : await loadEngine()
   const t0 = performance.now()
-  let topo: Topology | undefined
-  let oracle: KernelOracle | undefined
   let packets = 0
   let sendMs = 0
   let vanished = 0
-  try {
-    topo = createTopology()
-    oracle = KernelOracle.start(topo)
+  await withKernel(t, {}, async (topo, oracle) => {
     const setupMs = performance.now() - t0
     for (const {seed, packets: count, note} of seeds()) {
       await t.test(`seed ${seed}${note ? ` (regression: ${note})` : ''}`, async () => {
         const c = generateCase(seed, count)
-        await oracle!.load(c)
-        const trace = engine ? await engine.session(topo!.ns.node) : undefined
+        await oracle.load(c)
+        const session = KERNEL_ONLY ? undefined : await engineSession(topo.ns.node)
         const failures: string[] = []
         for (const p of c.packets) {
           const s0 = performance.now()
-          const k = await oracle!.send(p)
+          const k = await oracle.send(p)
           sendMs += performance.now() - s0
           packets++
           if (k.vanished) vanished++
-          if (!trace) {
+          if (!session) {
             console.log(`${describePacket(p)}\n${formatTrace(k)}`)
             continue
           }
           let e: KernelVerdictTrace | undefined
           let diffs: string[]
           try {
-            e = fromEngine(p.id, engineOutcome(trace(toPacketSpec(p, k.length))))
+            e = fromEngine(p.id, engineOutcome(session.trace(toPacketSpec(p, k.length))))
             diffs = diffTraces(k, e)
           } catch (err) {
             diffs = [`engine threw: ${(err as Error).stack ?? err}`]
@@ -125,8 +94,5 @@ test('the engine agrees with the kernel on generated rulesets and packets', {tim
       })
     }
     console.log(`kernel-differential: topology ${setupMs.toFixed(0)} ms, ${packets} packets, ${(sendMs / Math.max(packets, 1)).toFixed(1)} ms/packet (kernel side), ${vanished} vanished without a verdict, total ${((performance.now() - t0) / 1000).toFixed(1)} s`)
-  } finally {
-    oracle?.close()
-    topo?.destroy()
-  }
+  })
 })

@@ -12,6 +12,8 @@ import {parseAddr, fromBytes, type Family} from '../../src/net/addr.ts'
 import {PROTO, type PacketSpec} from '../../src/model/packet.ts'
 import {DEV, NET, POLICY_TABLE} from './netns.ts'
 import type {WirePacket} from './wire.ts'
+import {table} from '../helpers/snapshot.ts'
+import {BUILTIN_CHAINS} from '../../src/parse/iptables-save.ts'
 
 /** mulberry32: a tiny, well-mixed 32-bit PRNG; enough for test generation and identical everywhere. */
 export function mulberry32(seed: number): () => number {
@@ -46,27 +48,15 @@ export class Rng {
 
 export type Origin = 'client' | 'server' | 'local'
 
-export interface GenPacket {
+/**
+ * A test packet: the wire fields (the oracle sends it with TTL 64; `tag` ties the kernel's trace to it; seq/ack so a
+ * conversation's SYN-ACK and ACK fit conntrack's window tracking) plus where it comes from and its mark.
+ */
+export interface GenPacket extends Omit<WirePacket, 'ttl'> {
   id: string
   from: Origin
-  family: Family
-  proto: number
-  src: string
-  dst: string
-  sport?: number
-  dport?: number
-  tcpFlags?: number
-  icmpType?: number
-  icmpCode?: number
   /** SO_MARK of a locally generated packet (a mark set on the wire is cleared crossing the veth). */
   mark: number
-  /** IPv4 ID / IPv6 flow label that ties the kernel's trace to this packet. */
-  tag: number
-  /** TCP sequence / acknowledgement (conversations: the SYN-ACK and ACK must fit conntrack's window tracking). */
-  seq?: number
-  ack?: number
-  /** ICMP errors: the packet the error is about (as the sender received it). */
-  inner?: WirePacket
 }
 
 export interface GenCase {
@@ -86,12 +76,10 @@ export interface GenCase {
 }
 
 export type Hook = 'PREROUTING' | 'INPUT' | 'FORWARD' | 'OUTPUT' | 'POSTROUTING'
-/** Tables generated, with the built-in chains of each. The nat table has its own suite (nat-generator.ts). */
-const TABLE_HOOKS: Record<string, Hook[]> = {
-  raw: ['PREROUTING', 'OUTPUT'],
-  mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
-  filter: ['INPUT', 'FORWARD', 'OUTPUT'],
-}
+/** The built-in chains of a table (the hooks it registers). */
+export const hooksOf = (table: string) => BUILTIN_CHAINS[table] as readonly Hook[]
+/** Tables generated. The nat table has its own suite (nat-generator.ts). */
+const TABLES = ['raw', 'mangle', 'filter'] as const
 const IN_OK: Hook[] = ['PREROUTING', 'INPUT', 'FORWARD']
 const OUT_OK: Hook[] = ['FORWARD', 'OUTPUT', 'POSTROUTING']
 
@@ -258,6 +246,38 @@ function rule(c: Ctx, chain: string, userChains: string[], isBase: boolean): str
   return [`-A ${chain}`, ...m.text, t].filter(Boolean).join(' ')
 }
 
+/** User chains U<prefix>0, U<prefix>1, …, each owned by one of `hooks` (its rules only use options valid there). */
+export function ownedChains(rng: Rng, hooks: readonly Hook[], prefix: string): Map<Hook, string[]> {
+  const owned = new Map<Hook, string[]>()
+  const nUser = rng.int(0, 3)
+  for (let i = 0; i < nUser; i++) {
+    const h = rng.pick(hooks)
+    owned.set(h, [...(owned.get(h) ?? []), `U${prefix}${i}`])
+  }
+  return owned
+}
+
+/**
+ * The rules of each hook's chain, then of the user chains it owns: a built-in chain may jump to any of its user
+ * chains (and has a rule when it owns one), a user chain only to later chains of the same owner, so there are no loops.
+ * `rules(hook)` gives the rule maker for one hook: (chain, chains it may jump to, is a built-in chain) → rule text.
+ */
+export function chainRules(rng: Rng, hooks: readonly Hook[], owned: Map<Hook, string[]>, max: {base: (hook: Hook) => number; user: number},
+  rules: (hook: Hook) => (chain: string, users: string[], isBase: boolean) => string): string[] {
+  const body: string[] = []
+  for (const hook of hooks) {
+    const rule = rules(hook)
+    const users = owned.get(hook) ?? []
+    const nBase = rng.int(users.length ? 1 : 0, max.base(hook))
+    for (let i = 0; i < nBase; i++) body.push(rule(hook, users, true))
+    users.forEach((name, k) => {
+      const n = rng.int(0, max.user)
+      for (let i = 0; i < n; i++) body.push(rule(name, users.slice(k + 1), false))
+    })
+  }
+  return body
+}
+
 function genSets(rng: Rng, family: Family, u: Universe): SetDef[] {
   if (!rng.chance(0.35)) return []
   const pick = () => rng.pick([...u.client, ...u.server, ...u.node])
@@ -280,6 +300,18 @@ function setsText(sets: SetDef[], family: Family, reset: boolean): string {
   return lines.length ? `${lines.join('\n')}\n` : ''
 }
 
+/**
+ * Where a packet comes from and goes: from a client (to `clientDst`'s choices), a server (to a client or
+ * `serverToNode`) or the node itself (to a server or client). `near` moves an address by ±1 now and then.
+ */
+export function packetEnds(rng: Rng, u: Universe, near: (a: string) => string, clientDst: [number, () => string][], serverToNode: string[]): {from: Origin; src: string; dst: string} {
+  const from = rng.weighted<Origin>([[5, 'client'], [2, 'server'], [3, 'local']])
+  if (from === 'client') return {from, src: near(rng.pick(u.client)), dst: rng.weighted(clientDst)()}
+  if (from === 'server') return {from, src: near(rng.pick(u.server)), dst: rng.chance(0.6) ? near(rng.pick(u.client)) : rng.pick(serverToNode)}
+  // Locally generated traffic leaves the node (local → local would loop through lo and re-enter PREROUTING).
+  return {from, src: rng.pick(u.nodeSrc), dst: near(rng.pick([...u.server, ...u.client]))}
+}
+
 function genPackets(rng: Rng, family: Family, u: Universe, seed: number, count: number): GenPacket[] {
   const near = (a: string) => (rng.chance(0.25) ? plusMinus(a, rng.pick([-1, 1])) : a)
   const port = () => {
@@ -288,20 +320,7 @@ function genPackets(rng: Rng, family: Family, u: Universe, seed: number, count: 
   }
   const out: GenPacket[] = []
   for (let i = 0; i < count; i++) {
-    const from = rng.weighted<Origin>([[5, 'client'], [2, 'server'], [3, 'local']])
-    let src: string
-    let dst: string
-    if (from === 'client') {
-      src = near(rng.pick(u.client))
-      dst = rng.weighted([[5, () => near(rng.pick(u.server))], [3, () => rng.pick(u.node)], [1, () => near(rng.pick(u.client))]])()
-    } else if (from === 'server') {
-      src = near(rng.pick(u.server))
-      dst = rng.chance(0.6) ? near(rng.pick(u.client)) : rng.pick(u.node)
-    } else {
-      // Locally generated traffic leaves the node (local → local would loop through lo and re-enter PREROUTING).
-      src = rng.pick(u.nodeSrc)
-      dst = near(rng.pick([...u.server, ...u.client]))
-    }
+    const {from, src, dst} = packetEnds(rng, u, near, [[5, () => near(rng.pick(u.server))], [3, () => rng.pick(u.node)], [1, () => near(rng.pick(u.client))]], u.node)
     const proto = rng.weighted([[5, PROTO.tcp], [3, PROTO.udp], [2, family === 4 ? PROTO.icmp : PROTO.icmpv6]])
     const p: GenPacket = {id: `${seed}.${i}`, from, family, proto, src, dst, mark: 0, tag: 0}
     if (proto === PROTO.tcp || proto === PROTO.udp) {
@@ -325,36 +344,25 @@ export function generateCase(seed: number, packetCount = 10): GenCase {
   const family: Family = rng.chance(0.3) ? 6 : 4
   const u = universe(rng, family)
   const sets = genSets(rng, family, u)
-  const lines: string[] = []
+  let iptables = ''
   let changesSets = false
-  for (const [table, hooks] of Object.entries(TABLE_HOOKS)) {
-    // User chains, each owned by one built-in chain; a user chain only jumps to later chains of the same owner.
-    const owned = new Map<Hook, string[]>()
-    const nUser = rng.int(0, 3)
-    for (let i = 0; i < nUser; i++) {
-      const h = rng.pick(hooks)
-      owned.set(h, [...(owned.get(h) ?? []), `U${table[0].toUpperCase()}${i}`])
-    }
-    const policies = hooks.map((h) => `:${h} ${table === 'filter' ? (rng.chance(0.25) ? 'DROP' : 'ACCEPT') : rng.chance(0.05) ? 'DROP' : 'ACCEPT'} [0:0]`)
-    const userDecl = [...owned.values()].flat().map((n) => `:${n} - [0:0]`)
-    const body: string[] = []
-    for (const hook of hooks) {
-      const ctx: Ctx = {rng, family, u, table, hook, sets, changesSets: false}
-      const users = owned.get(hook) ?? []
-      const nBase = rng.int(users.length ? 1 : 0, 4)
-      for (let i = 0; i < nBase; i++) body.push(rule(ctx, hook, users, true))
-      users.forEach((name, k) => {
-        const n = rng.int(0, 4)
-        for (let i = 0; i < n; i++) body.push(rule(ctx, name, users.slice(k + 1), false))
-      })
-      changesSets ||= ctx.changesSets
-    }
-    lines.push(`*${table}`, ...policies, ...userDecl, ...body, 'COMMIT')
+  for (const name of TABLES) {
+    const hooks = hooksOf(name)
+    const owned = ownedChains(rng, hooks, name[0].toUpperCase())
+    const policies = Object.fromEntries(hooks.map((h) => [h, (name === 'filter' ? rng.chance(0.25) : rng.chance(0.05)) ? 'DROP' as const : 'ACCEPT' as const]))
+    const ctxs: Ctx[] = []
+    const rules = chainRules(rng, hooks, owned, {base: () => 4, user: 4}, (hook) => {
+      const ctx: Ctx = {rng, family, u, table: name, hook, sets, changesSets: false}
+      ctxs.push(ctx)
+      return (chain, users, isBase) => rule(ctx, chain, users, isBase)
+    })
+    changesSets ||= ctxs.some((c) => c.changesSets)
+    iptables += table(name, {policies, chains: [...owned.values()].flat(), rules})
   }
   const ipRules = rng.chance(0.4) ? [['fwmark', `${hx(POLICY_MARK)}/${hx(POLICY_MARK)}`, 'table', String(POLICY_TABLE), 'pref', '1000']] : []
   const packets = genPackets(rng, family, u, seed, packetCount)
   return {
-    seed, family, iptables: `${lines.join('\n')}\n`, ipsets: setsText(sets, family, false), ipsetReset: setsText(sets, family, true),
+    seed, family, iptables, ipsets: setsText(sets, family, false), ipsetReset: setsText(sets, family, true),
     ipRules, packets, changesSets,
   }
 }

@@ -22,14 +22,14 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
-import {createTopology, DEV, kernelSkipReason, type Topology} from './netns.ts'
-import {KernelOracle, type KernelResult} from './oracle.ts'
+import {DEV} from './netns.ts'
+import type {KernelResult} from './oracle.ts'
+import {engineSession, flowSpec, withKernel} from './suite.ts'
 import {describePacket, toPacketSpec as genSpec} from './generator.ts'
 import {generateNatCase, type NatCase, type NatPacket, type NatShape} from './nat-generator.ts'
 import {formatEngineOutcome, formatKernelNat, matchOutcome, natRanges, type Match, type Ranges} from './nat-compare.ts'
 import {PROTO, type PacketSpec} from '../../src/model/packet.ts'
 import type {Outcome, TraceResult} from '../../src/engine/api.ts'
-import type {Session} from '../../src/engine/trace.ts'
 
 const env = process.env
 const SEEDS: Record<NatShape, number> = {
@@ -61,20 +61,6 @@ function cases(): CaseRef[] {
     for (let s = BASE; s < BASE + SEEDS[shape]; s++) if (!out.some((r) => r.shape === shape && r.seed === s)) out.push({shape, seed: s, packets: PACKETS})
   }
   return out
-}
-
-/** A fresh engine session for the node namespace as it stands (one per case: flows are remembered per session). */
-async function engineSession(netns: string): Promise<Session> {
-  const live = await import('../../src/snapshot/live.ts')
-  const {Session} = await import('../../src/engine/trace.ts')
-  const {files} = await live.collectLive({netns})
-  return new Session(live.loadSnapshotFromFiles(files, `live:${netns}`))
-}
-
-/** Packets continuing a flow go through the engine's own flow addressing (packet/spec.ts deriveFromFlow). */
-async function flowSpec(session: Session, input: Record<string, unknown>): Promise<PacketSpec> {
-  const {toPacketSpec} = await import('../../src/packet/spec.ts')
-  return toPacketSpec(input, {router: session.router, flow: (id) => session.flow(id)})
 }
 
 function isRandom(r: TraceResult): boolean {
@@ -112,28 +98,19 @@ function sideOf(oif: string | null): 'client' | 'server' | undefined {
 }
 
 test('the engine agrees with the kernel on NAT, kube-proxy and docker rulesets and on conversations', {timeout: 30 * 60_000}, async (t) => {
-  const reason = kernelSkipReason()
-  if (reason) {
-    console.log(`### KERNEL TESTS SKIPPED: ${reason} ###`)
-    t.skip(reason)
-    return
-  }
   const t0 = performance.now()
-  let topo: Topology | undefined
-  let oracle: KernelOracle | undefined
   const stats: Stats = {packets: 0, sends: 0, flows: 0, flowsSkipped: 0, notes: [], coverage: []}
-  try {
-    topo = createTopology()
-    oracle = KernelOracle.start(topo, {conntrackEvents: true})
+  await withKernel(t, {conntrackEvents: true}, async (topo, oracle) => {
     for (const ref of cases()) {
       await t.test(`${ref.shape} seed ${ref.seed}${ref.note ? ` (regression: ${ref.note})` : ''}`, async () => {
         const c = generateNatCase(ref.shape, ref.seed, ref.packets)
-        await oracle!.load(c)
-        const session = await engineSession(topo!.ns.node)
+        await oracle.load(c)
+        // One session per case: flows are remembered per session.
+        const session = await engineSession(topo.ns.node)
         const failures: string[] = []
         const send = async (p: NatPacket, keep: boolean) => {
           stats.sends++
-          return oracle!.send(p, {keepConntrack: keep, wantEntry: !keep})
+          return oracle.send(p, {keepConntrack: keep, wantEntry: !keep})
         }
         /** Compares one kernel result with the engine's outcomes; returns the matching outcome's index or -1. */
         const check = (what: string, p: NatPacket, k: KernelResult, r: TraceResult, entry: boolean): number => {
@@ -223,9 +200,7 @@ test('the engine agrees with the kernel on NAT, kube-proxy and docker rulesets a
         assert.equal(failures.length, 0, `\n${failures.join('\n\n')}\n`)
       })
     }
-  } finally {
-    oracle?.close()
-    topo?.destroy()
+  }, () => {
     console.log(`nat-differential: ${stats.packets} packets, ${stats.sends} sends, ${stats.flows} conversations (${stats.flowsSkipped} not forwarded to a side a reply can come from), total ${((performance.now() - t0) / 1000).toFixed(1)} s`)
     if (stats.coverage.length) console.log(`random packets:\n  ${stats.coverage.join('\n  ')}`)
     // Expected for --random/--random-fully and hashed address ranges; telling where the engine's shown value is a guess.
@@ -237,5 +212,5 @@ test('the engine agrees with the kernel on NAT, kube-proxy and docker rulesets a
       }
       console.log(`kernel values inside the engine's range but not the value it shows (count, first case):\n  ${[...byField].map(([f, ns]) => `${f}: ${ns.length}, e.g. ${ns[0]}`).join('\n  ')}`)
     }
-  }
+  })
 })

@@ -18,7 +18,8 @@
 import {PROTO} from '../../src/model/packet.ts'
 import {fromBytes, parseAddr, type Family} from '../../src/net/addr.ts'
 import {DEV, NET} from './netns.ts'
-import {hostIn, hx, matches, mulberry32, plusMinus, Rng, universe, type Ctx, type GenCase, type GenPacket, type Hook, type Origin, type Universe} from './generator.ts'
+import {chainRules, hooksOf, hostIn, hx, matches, mulberry32, ownedChains, packetEnds, plusMinus, Rng, universe, type Ctx, type GenCase, type GenPacket, type Origin, type Universe} from './generator.ts'
+import {table} from '../helpers/snapshot.ts'
 
 export type NatShape = 'nat' | 'kube' | 'docker'
 
@@ -36,8 +37,6 @@ export interface NatCase extends GenCase {
 const POOL = {4: {snat: '10.95.0.0/16', svc: '10.94.0.0/16'}, 6: {snat: 'fd95::/48', svc: 'fd94::/48'}} as const
 /** kube-proxy's masquerade bit. */
 export const MASQ_MARK = 0x4000
-
-const NAT_HOOKS: Hook[] = ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING']
 
 function bracket(family: Family, addr: string, port?: string): string {
   if (port === undefined) return addr
@@ -104,28 +103,14 @@ function natRule(c: Ctx, pools: Pools, chain: string, users: string[], isBase: b
   return [`-A ${chain}`, ...m.text, natTarget(c, pools, users, isBase, m.proto)].join(' ')
 }
 
-const NAT_HEADER = [':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]']
-
 function natRuleset(rng: Rng, family: Family, u: Universe, pools: Pools): string {
-  const owned = new Map<Hook, string[]>()
-  const nUser = rng.int(0, 3)
-  for (let i = 0; i < nUser; i++) {
-    const h = rng.pick(NAT_HOOKS)
-    owned.set(h, [...(owned.get(h) ?? []), `UN${i}`])
-  }
-  const body: string[] = []
-  for (const hook of NAT_HOOKS) {
+  const hooks = hooksOf('nat')
+  const owned = ownedChains(rng, hooks, 'N')
+  const rules = chainRules(rng, hooks, owned, {base: (hook) => (hook === 'INPUT' ? 2 : 4), user: 3}, (hook) => {
     const c: Ctx = {rng, family, u, table: 'nat', hook, sets: [], changesSets: false}
-    const users = owned.get(hook) ?? []
-    const nBase = rng.int(users.length ? 1 : 0, hook === 'INPUT' ? 2 : 4)
-    for (let i = 0; i < nBase; i++) body.push(natRule(c, pools, hook, users, true))
-    users.forEach((name, k) => {
-      const n = rng.int(0, 3)
-      for (let i = 0; i < n; i++) body.push(natRule(c, pools, name, users.slice(k + 1), false))
-    })
-  }
-  const decl = [...owned.values()].flat().map((n) => `:${n} - [0:0]`)
-  return ['*nat', ...NAT_HEADER, ...decl, ...body, 'COMMIT', ''].join('\n')
+    return (chain, users, isBase) => natRule(c, pools, chain, users, isBase)
+  })
+  return table('nat', {chains: [...owned.values()].flat(), rules})
 }
 
 /** Ports of the rules' text (--dport, --to-ports, NAT targets' ports), so packets land in, next to, and outside ranges. */
@@ -153,19 +138,7 @@ function natPackets(rng: Rng, family: Family, u: Universe, pools: Pools, iptable
   const near = (a: string) => (rng.chance(0.2) ? plusMinus(a, rng.pick([-1, 1])) : a)
   const out: NatPacket[] = []
   for (let i = 0; i < count; i++) {
-    const from = rng.weighted<Origin>([[5, 'client'], [2, 'server'], [3, 'local']])
-    let src: string
-    let dst: string
-    if (from === 'client') {
-      src = near(rng.pick(u.client))
-      dst = rng.weighted([[5, () => near(rng.pick(u.server))], [2, () => rng.pick(u.node)], [1, () => rng.pick(pools.endpoints)]])()
-    } else if (from === 'server') {
-      src = near(rng.pick(u.server))
-      dst = rng.chance(0.6) ? near(rng.pick(u.client)) : rng.pick([...u.node, NET[family].server.node])
-    } else {
-      src = rng.pick(u.nodeSrc)
-      dst = near(rng.pick([...u.server, ...u.client]))
-    }
+    const {from, src, dst} = packetEnds(rng, u, near, [[5, () => near(rng.pick(u.server))], [2, () => rng.pick(u.node)], [1, () => rng.pick(pools.endpoints)]], [...u.node, NET[family].server.node])
     const proto = rng.weighted([[5, PROTO.tcp], [3, PROTO.udp], [1, family === 4 ? PROTO.icmp : PROTO.icmpv6]])
     const p = packet(rng, family, `${seed}.${i}`, from, src, dst, proto, rng.pick(ports) + (rng.chance(0.2) ? rng.pick([-1, 1]) : 0))
     if (from === 'local' && rng.chance(0.3)) p.mark = rng.pick([0x1, 0x10])
@@ -193,9 +166,7 @@ function empty(seed: number, family: Family, iptables: string, packets: NatPacke
 /** kube-proxy (pkg/proxy/iptables/proxier.go) for a few services; statistic probabilities as it writes them. */
 function kubeShape(rng: Rng, seed: number, family: Family, count: number): Omit<NatCase, 'shape'> {
   const n = NET[family]
-  const nat: string[] = [
-    ':KUBE-SERVICES - [0:0]', ':KUBE-POSTROUTING - [0:0]', ':KUBE-MARK-MASQ - [0:0]', ':KUBE-NODEPORTS - [0:0]',
-  ]
+  const chains = ['KUBE-SERVICES', 'KUBE-POSTROUTING', 'KUBE-MARK-MASQ', 'KUBE-NODEPORTS']
   const rules: string[] = [
     '-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
     '-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
@@ -224,19 +195,19 @@ function kubeShape(rng: Rng, seed: number, family: Family, count: number): Omit<
       // No endpoints: kube-proxy rejects in filter KUBE-SERVICES; nat has nothing for the service.
       continue
     }
-    nat.push(`:${svcChain} - [0:0]`)
+    chains.push(svcChain)
     rules.push(`-A KUBE-SERVICES -d ${svc.ip}/${len} -p ${proto} -m comment --comment "${name} cluster IP" -m ${proto} --dport ${svc.port} -j ${svcChain}`)
     rules.push(`-A ${svcChain} ! -s ${podCidr} -d ${svc.ip}/${len} -p ${proto} -m comment --comment "${name} cluster IP" -m ${proto} --dport ${svc.port} -j KUBE-MARK-MASQ`)
     if (svc.nodePort) {
       const ext = `KUBE-EXT-${id}`
-      nat.push(`:${ext} - [0:0]`)
+      chains.push(ext)
       rules.push(`-A KUBE-NODEPORTS -p ${proto} -m comment --comment "${name}" -m ${proto} --dport ${svc.nodePort} -j ${ext}`)
       rules.push(`-A ${ext} -m comment --comment "masquerade traffic for ${name} external destinations" -j KUBE-MARK-MASQ`)
       rules.push(`-A ${ext} -j ${svcChain}`)
     }
     svc.eps.forEach((ep, i) => {
       const sep = `KUBE-SEP-${id.slice(0, 12)}${i}`
-      if (!nat.includes(`:${sep} - [0:0]`)) nat.push(`:${sep} - [0:0]`)
+      if (!chains.includes(sep)) chains.push(sep)
       const left = svc.eps.length - i
       const stat = left > 1 ? ` -m statistic --mode random --probability ${(1 / left).toFixed(11)}` : ''
       rules.push(`-A ${svcChain} -m comment --comment "${name} -> ${bracket(family, ep, '8080')}"${stat} -j ${sep}`)
@@ -245,14 +216,12 @@ function kubeShape(rng: Rng, seed: number, family: Family, count: number): Omit<
     })
   }
   rules.push('-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS')
-  const filter = [
-    '*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':KUBE-FORWARD - [0:0]',
+  const filter = table('filter', {chains: ['KUBE-FORWARD'], rules: [
     '-A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD',
     `-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark ${hx(MASQ_MARK)}/${hx(MASQ_MARK)} -j ACCEPT`,
     '-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
-    'COMMIT',
-  ]
-  const iptables = [...filter, '*nat', ...NAT_HEADER, ...nat, ...rules, 'COMMIT', ''].join('\n')
+  ]})
+  const iptables = filter + table('nat', {chains, rules})
   const packets: NatPacket[] = []
   for (let i = 0; i < count; i++) {
     const svc = rng.pick(services)
@@ -282,16 +251,14 @@ function dockerShape(rng: Rng, seed: number, family: Family, count: number): Omi
   const containers = [hostIn(rng, family, n.clientPool), hostIn(rng, family, n.clientPool)]
   const published = containers.map((c, i) => ({c, host: rng.pick([8080, 8443, 2222]) + i, port: rng.pick([80, 443, 22]), proto: rng.chance(0.8) ? 'tcp' : 'udp'}))
   const loopback = family === 4 ? '127.0.0.0/8' : '::1/128'
-  const iptables = [
-    '*nat', ...NAT_HEADER, ':DOCKER - [0:0]',
+  const iptables = table('nat', {chains: ['DOCKER'], rules: [
     '-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER',
     `-A OUTPUT ! -d ${loopback} -m addrtype --dst-type LOCAL -j DOCKER`,
     `-A POSTROUTING -s ${subnet} ! -o ${br} -j MASQUERADE`,
     ...published.map((x) => `-A POSTROUTING -s ${x.c}/${len} -d ${x.c}/${len} -p ${x.proto} -m ${x.proto} --dport ${x.port} -j MASQUERADE`),
     `-A DOCKER -i ${br} -j RETURN`,
     ...published.map((x) => `-A DOCKER ! -i ${br} -p ${x.proto} -m ${x.proto} --dport ${x.host} -j DNAT --to-destination ${bracket(family, x.c, String(x.port))}`),
-    'COMMIT', '',
-  ].join('\n')
+  ]})
   const packets: NatPacket[] = []
   for (let i = 0; i < count; i++) {
     const x = rng.pick(published)

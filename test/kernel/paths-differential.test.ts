@@ -20,8 +20,10 @@
  */
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {createTopology, inNs, kernelSkipReason, NET, POLICY_TABLE, type Topology} from './netns.ts'
-import {KernelOracle, type KernelResult} from './oracle.ts'
+import {inNs, NET, POLICY_TABLE} from './netns.ts'
+import type {KernelResult} from './oracle.ts'
+import {engineSession, flowSpec, withKernel} from './suite.ts'
+import {table} from '../helpers/snapshot.ts'
 import {describePacket, toPacketSpec as genSpec, type GenPacket} from './generator.ts'
 import type {KernelDisposition, VerdictEvent} from './verdict-trace.ts'
 import {formatEngineOutcome, formatKernelNat, matchOutcome} from './nat-compare.ts'
@@ -72,18 +74,9 @@ interface PathCase {
 // ---------------------------------------------------------------------------------------------------------------
 // Ruleset and packet builders
 
-const BUILTIN: Record<string, string[]> = {
-  raw: ['PREROUTING', 'OUTPUT'],
-  mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
-  nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
-  filter: ['INPUT', 'FORWARD', 'OUTPUT'],
-}
-
 /** iptables-restore text: the given tables with all built-in chains at ACCEPT. */
 function ruleset(tables: Partial<Record<'raw' | 'mangle' | 'nat' | 'filter', string[]>>): string {
-  const out: string[] = []
-  for (const [t, rules] of Object.entries(tables)) out.push(`*${t}`, ...BUILTIN[t].map((c) => `:${c} ACCEPT [0:0]`), ...rules, 'COMMIT')
-  return `${out.join('\n')}\n`
+  return Object.entries(tables).map(([t, rules]) => table(t, {rules})).join('')
 }
 
 /** One counting rule per ctstate, named `<label>-<STATE>`: the trace shows which one matched. */
@@ -452,17 +445,8 @@ function checkKernel(c: PathCase, s: Send, k: KernelResult): string[] {
   return out
 }
 
-async function engineSession(netns: string): Promise<Session> {
-  const live = await import('../../src/snapshot/live.ts')
-  const {Session} = await import('../../src/engine/trace.ts')
-  const {files} = await live.collectLive({netns})
-  return new Session(live.loadSnapshotFromFiles(files, `live:${netns}`))
-}
-
 async function engineSpec(session: Session, s: Send, length: number): Promise<PacketSpec> {
-  if (!s.flow) return {...genSpec(s.p, length), id: s.p.id}
-  const {toPacketSpec} = await import('../../src/packet/spec.ts')
-  return toPacketSpec({...s.flow, length}, {router: session.router, flow: (id) => session.flow(id)})
+  return s.flow ? flowSpec(session, {...s.flow, length}) : {...genSpec(s.p, length), id: s.p.id}
 }
 
 /** Applies the case's sysctls, routes and rules; returns the undo steps (run in reverse). */
@@ -481,19 +465,9 @@ function setUp(ns: string, c: PathCase): (() => void)[] {
 }
 
 test('the engine agrees with the kernel on hand-picked path cases (loopback, notrack, rp_filter, forwarding, martians, TCP/ICMP states, re-routing)', {timeout: 10 * 60_000}, async (t) => {
-  const reason = kernelSkipReason()
-  if (reason) {
-    console.log(`### KERNEL TESTS SKIPPED: ${reason} ###`)
-    t.skip(reason)
-    return
-  }
   const only = process.env.NFSTEP_PATHS_CASE
   const t0 = performance.now()
-  let topo: Topology | undefined
-  let oracle: KernelOracle | undefined
-  try {
-    topo = createTopology()
-    oracle = KernelOracle.start(topo)
+  await withKernel(t, {}, async (topo, oracle) => {
     const ns = topo.ns.node
     // Cases with ip rules last: adding one sets the namespace's fib4_has_custom_rules for good (deleting it does not
     // clear it), and from then on fib_validate_source does a full reverse lookup even with rp_filter=0, which the
@@ -502,14 +476,14 @@ test('the engine agrees with the kernel on hand-picked path cases (loopback, not
     for (const c of ordered) {
       if (only && !c.name.includes(only)) continue
       await t.test(c.name, c.todo ? {todo: c.todo} : {}, async () => {
-        await oracle!.load({seed: 0, family: c.family, iptables: c.iptables, ipsets: '', ipsetReset: '', ipRules: c.ipRules ?? [], packets: [], changesSets: false})
+        await oracle.load({seed: 0, family: c.family, iptables: c.iptables, ipsets: '', ipsetReset: '', ipRules: c.ipRules ?? [], packets: [], changesSets: false})
         const undo = setUp(ns, c)
         try {
           const session = await engineSession(ns)
           const failures: string[] = []
           for (const s of c.sends) {
             // A packet expected to vanish (routing drops it, no netfilter verdict) waits out the whole settle time.
-            const k = await oracle!.send(s.p, {keepConntrack: s.keep, ...(s.expect.disposition === 'drop' ? {settleMs: 250} : {})})
+            const k = await oracle.send(s.p, {keepConntrack: s.keep, ...(s.expect.disposition === 'drop' ? {settleMs: 250} : {})})
             const kernel = checkKernel(c, s, k)
             let engine: string[]
             let shown = ''
@@ -537,10 +511,6 @@ test('the engine agrees with the kernel on hand-picked path cases (loopback, not
         }
       })
     }
-  } finally {
-    oracle?.close()
-    topo?.destroy()
-    console.log(`paths-differential: total ${((performance.now() - t0) / 1000).toFixed(1)} s`)
-  }
+  }, () => console.log(`paths-differential: total ${((performance.now() - t0) / 1000).toFixed(1)} s`))
 })
 

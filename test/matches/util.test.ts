@@ -4,10 +4,11 @@ import {parseRange, rangeSentence} from '../../src/matches/util/range.ts'
 import {inPortList, parsePortList, parsePortRange} from '../../src/matches/util/ports.ts'
 import {ifaceMatches, parseIface} from '../../src/matches/util/iface.ts'
 import {parseProto} from '../../src/matches/util/proto.ts'
-import {optionTable} from '../../src/matches/util/options.ts'
+import {optionTable, required} from '../../src/matches/util/options.ts'
 import {parseValueMask, maskedText} from '../../src/matches/util/numbers.ts'
 import {withNegation} from '../../src/matches/util/negate.ts'
 import {opt} from '../helpers/opts.ts'
+import {OptionError} from '../../src/matches/types.ts'
 
 test('ranges: a, a:b, :b, a:; reversed only where allowed', () => {
   assert.deepEqual(parsePortRange('80'), {lo: 80, hi: 80})
@@ -45,6 +46,9 @@ test('option tables: aliases, unknown, repeated, arity', () => {
   assert.throws(() => t.read([opt('--nope 1')]), /unknown option/)
   assert.throws(() => t.read([opt('--dport 1'), opt('--dport 2')]), /only one/)
   assert.throws(() => t.read([opt('--syn 1')]), /expects 0 values/)
+  // A missing required option is named by its canonical spelling, whichever alias the table accepts.
+  assert.equal(required(t.read([opt('--destination-port 80')]), 'dport').text, '--destination-port 80')
+  assert.throws(() => required(t.read([opt('--syn')]), 'dport'), (e) => e instanceof OptionError && e.message === '--dport is required')
 })
 
 test('value/mask and its explanation', () => {

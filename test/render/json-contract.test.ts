@@ -3,32 +3,20 @@ import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {Session} from '../../src/engine/trace.ts'
 import {traceJson} from '../../src/render/json.ts'
-import {snapshotOf, addrJson, routeJson, trace} from '../helpers/snapshot.ts'
+import {snapshotOf, trace, table, POD_NODE} from '../helpers/snapshot.ts'
 
 const snapshot = () => snapshotOf({
-  'ip-addr.json': addrJson({lo: ['127.0.0.1/8'], eth0: ['192.0.2.10/24'], cni0: ['10.244.0.1/24']}),
-  'ip-route.json': routeJson(['default via 192.0.2.1 dev eth0', '192.0.2.0/24 dev eth0 scope link', '10.244.0.0/24 dev cni0 scope link', 'local 192.0.2.10 dev eth0 table local']),
-  'sysctl.txt': 'net.ipv4.ip_forward = 1\n',
-  'iptables-save.txt': `*nat
-:PREROUTING ACCEPT [0:0]
-:INPUT ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
-:SVC - [0:0]
--A PREROUTING -d 192.0.2.10/32 -p tcp -m tcp --dport 80 -j SVC
--A SVC -p tcp -m statistic --mode random --probability 0.50000000000 -j DNAT --to-destination 10.244.0.5:8080
--A SVC -p tcp -j DNAT --to-destination 10.244.0.6:8080
--A POSTROUTING -o cni0 -j MASQUERADE --random-fully
-COMMIT
-*filter
-:INPUT ACCEPT [0:0]
-:FORWARD DROP [0:0]
-:OUTPUT ACCEPT [0:0]
--A FORWARD -p tcp -m tcp --dport 22 -j REJECT --reject-with tcp-reset
--A FORWARD -m conntrack --ctstate DNAT -j MARK --set-xmark 0x10/0x10
--A FORWARD -m mark --mark 0x10/0x10 -j ACCEPT
-COMMIT
-`,
+  ...POD_NODE,
+  'iptables-save.txt': table('nat', {chains: ['SVC'], rules: [
+    '-A PREROUTING -d 192.0.2.10/32 -p tcp -m tcp --dport 80 -j SVC',
+    '-A SVC -p tcp -m statistic --mode random --probability 0.50000000000 -j DNAT --to-destination 10.244.0.5:8080',
+    '-A SVC -p tcp -j DNAT --to-destination 10.244.0.6:8080',
+    '-A POSTROUTING -o cni0 -j MASQUERADE --random-fully',
+  ]}) + table('filter', {policies: {FORWARD: 'DROP'}, rules: [
+    '-A FORWARD -p tcp -m tcp --dport 22 -j REJECT --reject-with tcp-reset',
+    '-A FORWARD -m conntrack --ctstate DNAT -j MARK --set-xmark 0x10/0x10',
+    '-A FORWARD -m mark --mark 0x10/0x10 -j ACCEPT',
+  ]}),
 })
 
 test('one object per packet with schema, packet, warnings and outcomes whose probabilities sum to 1', () => {

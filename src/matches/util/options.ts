@@ -35,6 +35,13 @@ export function value(o: OptionArg): string {
   return o.values[0]!
 }
 
+/** The option `name` (canonical) from what OptionTable.read returned; OptionError `--name is required` without it. */
+export function required(o: ReadonlyMap<string, OptionArg>, name: string): OptionArg {
+  const x = o.get(name)
+  if (!x) throw new OptionError(`--${name} is required`)
+  return x
+}
+
 /** Rejects `!` on an option iptables does not let you negate. */
 export function noNegation(o: OptionArg): void {
   if (o.negated) throw new OptionError(`${o.text}: cannot be negated`)
