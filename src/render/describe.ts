@@ -11,13 +11,34 @@ export function hex(n: number): string {
   return `0x${(n >>> 0).toString(16)}`
 }
 
-export function packetLine(p: PacketSpec | PacketState): string {
+/** Port ranges a NAT left open (the kernel picks in them): shown instead of a port. */
+export interface PortRanges {
+  sport?: [number, number]
+  dport?: [number, number]
+}
+
+/** The ranges the path's NAT steps report (`--random-fully`, `--to-ports a-b`, …). */
+export function portRanges(steps: readonly StepEvent[]): PortRanges {
+  const r: PortRanges = {}
+  for (const s of steps) {
+    if (s.type !== 'nat' || !s.portRange) continue
+    if (s.kind === 'dnat' || s.kind === 'redirect') r.dport = s.portRange
+    else r.sport = s.portRange
+  }
+  return r
+}
+
+function endpoint(a: PacketState['src'], port: number | undefined, range: [number, number] | undefined): string {
+  return range ? `${a.family === 6 ? `[${a.text}]` : a.text}:${range[0]}-${range[1]}` : hostPort(a, port)
+}
+
+export function packetLine(p: PacketSpec | PacketState, ranges: PortRanges = {}): string {
   const where = p.local ? 'local' : `in ${p.iif}`
   const extra: string[] = []
   if (p.proto === PROTO.tcp && p.tcpFlags !== undefined) extra.push(`flags ${tcpFlagsText(p.tcpFlags)}`)
   if (p.icmpType !== undefined) extra.push(`icmp-type ${p.icmpType}/${p.icmpCode ?? 0}`)
   if (p.mark) extra.push(`mark ${hex(p.mark)}`)
-  return `${protoName(p.proto)} ${hostPort(p.src, p.sport)} > ${hostPort(p.dst, p.dport)} ${where}${extra.length ? ` (${extra.join(', ')})` : ''}`
+  return `${protoName(p.proto)} ${endpoint(p.src, p.sport, ranges.sport)} > ${endpoint(p.dst, p.dport, ranges.dport)} ${where}${extra.length ? ` (${extra.join(', ')})` : ''}`
 }
 
 /** The reason of a match as its module words it, plus any assumption. */

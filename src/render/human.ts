@@ -6,7 +6,7 @@
 import {styleText} from 'node:util'
 import type {TraceResult, Outcome} from '../engine/api.ts'
 import type {StepEvent} from '../engine/events.ts'
-import {expandSkip, hex, matchReason, packetLine} from './describe.ts'
+import {expandSkip, hex, matchReason, packetLine, portRanges, type PortRanges} from './describe.ts'
 
 export interface HumanOptions {
   color: boolean
@@ -32,7 +32,7 @@ export function renderTrace(r: TraceResult, opts: HumanOptions): string {
     if (r.outcomes.length > 1) out.push(c('bold', `── path ${i + 1} of ${r.outcomes.length} (p = ${o.num}/${o.den} ≈ ${(o.probability * 100).toFixed(3)} %) ──`))
     const start = i === 0 ? 0 : commonPrefix(r.outcomes[0].steps, o.steps)
     if (start > 0) out.push(c('dim', `  … same as path 1 up to here (${start} steps)`))
-    out.push(...renderSteps(o.steps.slice(start), opts, c))
+    out.push(...renderSteps(o.steps.slice(start), opts, c, portRanges(o.steps)))
   })
   return out.join('\n')
 }
@@ -66,7 +66,7 @@ function commonPrefix(a: StepEvent[], b: StepEvent[]): number {
   return i
 }
 
-function renderSteps(steps: StepEvent[], opts: HumanOptions, c: (s: Style, t: string) => string): string[] {
+function renderSteps(steps: StepEvent[], opts: HumanOptions, c: (s: Style, t: string) => string, ranges: PortRanges): string[] {
   const out: string[] = []
   let depth = 1
   const pad = () => '  '.repeat(depth)
@@ -131,7 +131,7 @@ function renderSteps(steps: StepEvent[], opts: HumanOptions, c: (s: Style, t: st
         break
       case 'disposition':
         out.push('')
-        out.push(c('bold', `⇒ ${e.disposition.toUpperCase()}${e.oif ? ` (out ${e.oif})` : ''}: ${e.text}`) + `; final ${packetLine(e.final)}`)
+        out.push(c('bold', `⇒ ${e.disposition.toUpperCase()}${e.oif ? ` (out ${e.oif})` : ''}: ${e.text}`) + `; final ${packetLine(e.final, ranges)}`)
         break
     }
   }

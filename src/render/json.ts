@@ -7,7 +7,7 @@ import type {StepEvent} from '../engine/events.ts'
 import type {PacketSpec} from '../model/packet.ts'
 import type {PacketState} from '../engine/state.ts'
 import {protoName, tcpFlagsText} from '../model/packet.ts'
-import {expandSkip, hex, matchReason} from './describe.ts'
+import {expandSkip, hex, matchReason, portRanges} from './describe.ts'
 import type {Family} from '../net/addr.ts'
 
 const fam = (f: Family) => (f === 4 ? 'ipv4' : 'ipv6')
@@ -26,13 +26,9 @@ function packetJson(p: PacketSpec) {
  * `sport_range` / `dport_range` say where it falls.
  */
 function finalJson(p: PacketState, steps: StepEvent[]) {
-  let sportRange: [number, number] | null = null
-  let dportRange: [number, number] | null = null
-  for (const s of steps) {
-    if (s.type !== 'nat' || !s.portRange) continue
-    if (s.kind === 'dnat' || s.kind === 'redirect') dportRange = s.portRange
-    else sportRange = s.portRange
-  }
+  const ranges = portRanges(steps)
+  const sportRange = ranges.sport ?? null
+  const dportRange = ranges.dport ?? null
   return {
     src: p.src.text, dst: p.dst.text, sport: sportRange ? null : (p.sport ?? null), dport: dportRange ? null : (p.dport ?? null),
     sport_range: sportRange, dport_range: dportRange,
