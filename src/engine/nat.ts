@@ -85,13 +85,13 @@ function chooseMapping(run: Run, hook: HookName, req: NatRequest, route: RouteRe
     if (curPort !== undefined && curPort >= req.portMin && curPort <= max) port = curPort
     else port = req.portMin
     if (max !== req.portMin) portRange = [req.portMin, max]
-    if (max !== req.portMin) caveats.push(`the port is chosen from ${req.portMin}-${max} (the original port is kept when it is in range and free); shown: ${port}`)
+    if (max !== req.portMin) caveats.push(`the port is chosen from ${req.portMin}-${max} (the original port is kept when it is in range and free)`)
   }
   if (hasPorts && (req.randomFully || req.random)) {
     // nf_nat_l4proto_unique_tuple: without --to-ports the range is 1024-65535 for ports >= 1024 (512-1023 / 1-511 below).
     const cp = curPort ?? 0
     portRange ??= req.portMin !== undefined ? [req.portMin, req.portMax ?? req.portMin] : cp >= 1024 ? [1024, 65535] : cp >= 512 ? [600, 1023] : [1, 511]
-    caveats.push(`${req.randomFully ? '--random-fully: the port is random' : '--random: the port comes from a keyed hash of the connection'} in ${portRange[0]}-${portRange[1]}; shown: ${port}`)
+    caveats.push(`${req.randomFully ? '--random-fully: the port is random' : '--random: the port comes from a keyed hash of the connection'} in ${portRange[0]}-${portRange[1]}`)
   }
   return {addr, port, caveat: caveats.join('; ') || undefined, addrRange, portRange}
 }
@@ -121,7 +121,8 @@ export function applyNatRequest(run: Run, hook: HookName, req: NatRequest, at: {
   }
   const dst = req.type === 'dnat' || req.type === 'redirect' || (req.type === 'netmap' && (hook === 'PREROUTING' || hook === 'OUTPUT'))
   const from = dst ? hostPort(pkt.dst, pkt.dport) : hostPort(pkt.src, pkt.sport)
-  const to = hostPort(m.addr, m.port)
+  // A port the kernel picks from a range is shown as that range, not as a made-up value.
+  const to = m.portRange ? `${m.addr.family === 6 ? `[${m.addr.text}]` : m.addr.text}:${m.portRange[0]}-${m.portRange[1]}` : hostPort(m.addr, m.port)
   if (dst) run.update({dst: m.addr, dport: m.port})
   else run.update({src: m.addr, sport: m.port})
   const ct = run.pkt.ct
@@ -131,7 +132,7 @@ export function applyNatRequest(run: Run, hook: HookName, req: NatRequest, at: {
     const reply: Tuple = dst ? {...ct.reply, src: m.addr, ...(ports ? {sport: m.port} : {})} : {...ct.reply, dst: m.addr, ...(ports ? {dport: m.port} : {})}
     // nf_nat_setup_info marks the connection NATed only when the mapping changed the tuple (an identity mapping is not).
     // With --random/--random-fully the kernel does not try the original port first, so the tuple changes.
-    const changed = from !== to || ((req.random === true || req.randomFully === true) && m.port !== undefined)
+    const changed = from !== hostPort(m.addr, m.port) || ((req.random === true || req.randomFully === true) && m.port !== undefined)
     run.updateCt({reply, status: ct.status | (changed ? (dst ? CT_STATUS.DST_NAT : CT_STATUS.SRC_NAT) : 0)})
   }
   const what = {dnat: 'DNAT', snat: 'SNAT', masquerade: 'MASQUERADE', redirect: 'REDIRECT', netmap: 'NETMAP'}[req.type]
@@ -139,7 +140,7 @@ export function applyNatRequest(run: Run, hook: HookName, req: NatRequest, at: {
   run.emit({
     type: 'nat', family, hook, kind: req.type, from, to, ...at,
     ...(m.addrRange ? {addrRange: m.addrRange} : {}), ...(m.portRange ? {portRange: m.portRange} : {}),
-    text: `${what}: ${side} ${from} → ${to}${m.caveat ? ` (${m.caveat})` : ''}; the connection's reply tuple becomes ${tupleText(run.pkt.ct?.reply ?? invert({proto: pkt.proto, src: run.pkt.src, dst: run.pkt.dst, sport: run.pkt.sport, dport: run.pkt.dport}))}`,
+    text: `${what}: ${side} ${from} → ${to}${m.caveat ? ` (${m.caveat})` : ''}; replies will come ${dst ? `from ${to}` : `to ${to}`}`,
   })
   return 'ok'
 }

@@ -39,17 +39,10 @@ export function renderTrace(r: TraceResult, opts: HumanOptions): string {
 
 /** What the path does, in one line: disposition, out interface, NAT, and the chains it went through last. */
 export function summary(o: Outcome): string {
-  const nat = o.steps.flatMap((s) => (s.type === 'nat' && s.kind !== 'null' ? [`${s.kind.toUpperCase()} ${natTo(s)}${s.chain && s.chain !== s.hook ? ` via ${s.chain}` : ''}`] : []))
+  const nat = o.steps.flatMap((s) => (s.type === 'nat' && s.kind !== 'null' ? [`${s.kind.toUpperCase()} ${s.to}${s.chain && s.chain !== s.hook ? ` via ${s.chain}` : ''}`] : []))
   const parts = [o.disposition + (o.oif ? ` out ${o.oif}` : ''), ...nat]
   if (o.final.mark) parts.push(`mark ${hex(o.final.mark)}`)
   return parts.join(', ')
-}
-
-/** The NAT target with the kernel's freedom shown: `10.0.0.1:1024-65535` when the port is chosen at random. */
-function natTo(s: Extract<StepEvent, {type: 'nat'}>): string {
-  if (!s.portRange) return s.to
-  const cut = s.to.lastIndexOf(':')
-  return `${cut > 0 ? s.to.slice(0, cut) : s.to}:${s.portRange[0]}-${s.portRange[1]}`
 }
 
 function key(e: StepEvent): string {
