@@ -22,7 +22,7 @@ export const mac: MatchKind<Check[]> = {
     if (['OUTPUT', 'POSTROUTING'].includes(pctx.chain)) throw new OptionError(`mac match is only valid in ${HOOKS.join('/')}`)
     return [
       precondition(({hook, pkt}) => HOOKS.includes(hook) && pkt.iif !== 'lo',
-        ({hook, pkt}) => HOOKS.includes(hook) ? 'the packet came in on lo: no Ethernet header to match' : `the mac match cannot run at ${hook}`),
+        ({hook}) => HOOKS.includes(hook) ? 'the packet came in on lo: no Ethernet header to match' : `the mac match cannot run at ${hook}`),
       optionCheck(o, ({pkt}) => pkt.srcMac?.toLowerCase() === want,
         ({pkt}, fact) => pkt.srcMac === undefined ? `source MAC unknown, assumed not ${want}` : `source MAC ${pkt.srcMac.toLowerCase()} ${fact ? 'is' : 'is not'} ${want}`,
         ({pkt}) => pkt.srcMac === undefined ? `the packet's source MAC is not given: assumed not ${want}` : undefined),

@@ -16,7 +16,7 @@ import {targetModule} from '../targets/index.ts'
 import {jumpTarget} from '../targets/jump.ts'
 import {unmodelledMatchInstance} from '../matches/unmodelled.ts'
 import {unmodelledTargetInstance} from '../targets/unmodelled.ts'
-import {tokenize, TokenizeError, wordText, type Words} from './tokenize.ts'
+import {tokenize, wordText, type Words} from './tokenize.ts'
 
 /** Built-in chains of each table: the hooks it registers (net/ipv4/netfilter/iptable_{raw,mangle,nat,filter,security}.c). */
 export const BUILTIN_CHAINS: Readonly<Record<string, readonly string[]>> = {

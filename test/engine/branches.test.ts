@@ -27,7 +27,9 @@ test('statistic random: one outcome per endpoint with the kernel\'s integer thre
   // lround(0.33333333349 * 2^31) = 715827883; second rule 2^30 of 2^31.
   const [a, b, c] = r.outcomes
   assert.equal(`${a.num}/${a.den}`, '715827883/2147483648')
-  assert.equal(b.num * 2n ** 32n / b.den, (2147483648n - 715827883n) * 2n ** 30n * 2n ** 32n / 2n ** 62n)
+  // (1 - 715827883/2^31) × 1/2 for each of the other two.
+  assert.equal(`${b.num}/${b.den}`, '1431655765/4294967296')
+  assert.equal(`${c.num}/${c.den}`, '1431655765/4294967296')
   const sum = r.outcomes.reduce((acc, o) => acc + Number(o.num) / Number(o.den), 0)
   assert.ok(Math.abs(sum - 1) < 1e-12)
   assert.ok(r.outcomes.every((o) => o.disposition === 'forward' && o.oif === 'cni0'))

@@ -53,7 +53,7 @@ function trace(session: Session, c: CorpusFile, f: KubeFlow) {
 }
 
 /** What the kernel path must show behind each kind of Kubernetes result (beyond the Go tracer's own view). */
-function assertFullPath(c: CorpusFile, f: KubeFlow, outcomes: Outcome[], podGw: string): void {
+function assertFullPath(f: KubeFlow, outcomes: Outcome[], podGw: string): void {
   const total = outcomes.reduce((s, o) => s + o.probability, 0)
   assert.ok(Math.abs(total - 1) < 1e-9, `outcome probabilities sum to 1 (got ${total})`)
   const views = outcomes.map(kubeView)
@@ -118,7 +118,7 @@ test('kube-proxy iptables corpus: every flow gives the result Kubernetes expects
           const k = kubeSummary(r)
           assert.deepEqual({output: k.output, masq: k.masq}, f.expected, `${f.protocol} ${f.sourceIP} > ${f.destIP}:${f.destPort}`)
           if (doc) await t.test('kernel full path (documented difference)', {todo: doc.todo}, () => doc.kernel(k, r.outcomes))
-          else assertFullPath(c, f, r.outcomes, podGw)
+          else assertFullPath(f, r.outcomes, podGw)
         })
       }
     })
