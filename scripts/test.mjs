@@ -16,5 +16,13 @@ function collect(dir) {
 
 const only = process.argv.slice(2)
 const files = only.length ? only : collect('test')
+// The whole suite also typechecks (strict, no unused code): tsx runs TypeScript without checking it.
+if (!only.length) {
+  const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', 'tsconfig.json'], {stdio: 'inherit'})
+  if (tsc.status !== 0) {
+    console.error('typecheck failed')
+    process.exit(tsc.status ?? 1)
+  }
+}
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], {stdio: 'inherit'})
 process.exit(r.status ?? 1)
