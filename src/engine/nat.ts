@@ -5,6 +5,7 @@
  */
 import {compareAddr, fromBytes, parseAddr, parseCidr, type IpAddr} from '../net/addr.ts'
 import type {HookName} from '../model/ruleset.ts'
+import {PROTO} from '../model/packet.ts'
 import type {NatRequest} from '../targets/types.ts'
 import {CT_STATUS, type CtView, type PacketState, type RouteResult, type Tuple} from './state.ts'
 import {invert, tupleText} from './conntrack.ts'
@@ -23,6 +24,8 @@ interface Mapping {
   /** Where the kernel may put the address / port instead of what is shown (inclusive). */
   addrRange?: [string, string]
   portRange?: [number, number]
+  /** The ICMP id is remapped (unknown value). */
+  newIcmpId?: boolean
 }
 
 /** The address/port a request maps to, or a reason it cannot (the kernel then drops the packet). */
@@ -93,7 +96,10 @@ function chooseMapping(run: Run, hook: HookName, req: NatRequest, route: RouteRe
     portRange ??= req.portMin !== undefined ? [req.portMin, req.portMax ?? req.portMin] : cp >= 1024 ? [1024, 65535] : cp >= 512 ? [600, 1023] : [1, 511]
     caveats.push(`${req.randomFully ? '--random-fully: the port is random' : '--random: the port comes from a keyed hash of the connection'} in ${portRange[0]}-${portRange[1]}`)
   }
-  return {addr, port, caveat: caveats.join('; ') || undefined, addrRange, portRange}
+  // ICMP's "port" is the echo id (nf_nat_proto.c icmp_manip_pkt): random NAT gives the connection a new id.
+  const icmpId = (pkt.proto === PROTO.icmp || pkt.proto === PROTO.icmpv6) && pkt.icmpType !== undefined && (req.randomFully === true || req.random === true)
+  if (icmpId) caveats.push(`${req.randomFully ? '--random-fully' : '--random'}: the ICMP id ${pkt.icmpId ?? 0} is replaced by another one`)
+  return {addr, port, caveat: caveats.join('; ') || undefined, addrRange, portRange, newIcmpId: icmpId}
 }
 
 /** inet_select_addr: first primary address of the device whose subnet holds the next hop, else the first primary. */
@@ -132,7 +138,7 @@ export function applyNatRequest(run: Run, hook: HookName, req: NatRequest, at: {
     const reply: Tuple = dst ? {...ct.reply, src: m.addr, ...(ports ? {sport: m.port} : {})} : {...ct.reply, dst: m.addr, ...(ports ? {dport: m.port} : {})}
     // nf_nat_setup_info marks the connection NATed only when the mapping changed the tuple (an identity mapping is not).
     // With --random/--random-fully the kernel does not try the original port first, so the tuple changes.
-    const changed = from !== hostPort(m.addr, m.port) || ((req.random === true || req.randomFully === true) && m.port !== undefined)
+    const changed = from !== hostPort(m.addr, m.port) || ((req.random === true || req.randomFully === true) && m.port !== undefined) || m.newIcmpId === true
     run.updateCt({reply, status: ct.status | (changed ? (dst ? CT_STATUS.DST_NAT : CT_STATUS.SRC_NAT) : 0)})
   }
   const what = {dnat: 'DNAT', snat: 'SNAT', masquerade: 'MASQUERADE', redirect: 'REDIRECT', netmap: 'NETMAP'}[req.type]
