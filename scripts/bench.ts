@@ -45,12 +45,14 @@ try {
   // nfstep runs in its own process so its peak RSS is its own.
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/bench-engine.ts', dump, String(packets)], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit']})
   if (r.status !== 0) throw new Error(`bench-engine failed (${r.status})`)
-  const m = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {loadMs: number; maxRssMiB: number; perPacketMs: Record<string, number>; firstMs: Record<string, number>; rules: number}
+  const m = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {loadMs: number; maxRssMiB: number; perPacketMs: Record<string, number>; firstMs: Record<string, number>; paths: Record<string, number>; rules: number}
   console.log('')
   console.log(`baseline  iptables-restore --test        ${baselineMs === undefined ? 'n/a' : `${(baselineMs / 1000).toFixed(2)} s`}`)
   console.log(`nfstep    load + index (${m.rules} rules)  ${(m.loadMs / 1000).toFixed(2)} s${baselineMs ? `   ratio ${(m.loadMs / baselineMs).toFixed(3)} × baseline (target ≤ 0.5)` : ''}`)
   console.log(`nfstep    peak RSS                       ${m.maxRssMiB.toFixed(0)} MiB (target ≤ 1024)`)
-  for (const [name, ms] of Object.entries(m.perPacketMs)) console.log(`nfstep    trace ${name.padEnd(24)} ${ms.toFixed(3)} ms/packet (target ≤ 2); first packet ${m.firstMs[name].toFixed(1)} ms`)
+  for (const [name, ms] of Object.entries(m.perPacketMs)) {
+    console.log(`nfstep    trace ${name} (${m.paths[name]} paths, all DNATed): ${ms.toFixed(3)} ms/packet (target ≤ 2); first packet ${m.firstMs[name].toFixed(1)} ms`)
+  }
 } finally {
   rmSync(dir, {recursive: true, force: true})
 }
