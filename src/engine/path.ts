@@ -122,18 +122,9 @@ function natHook(run: Run, hook: HookName, manip: 'dst' | 'src', route?: RouteRe
     if (manip === 'src') noteTupleClash(run, hook)
     return 'ACCEPT'
   }
-  const at = lastMatchedRule(run, hook)
-  if (applyNatRequest(run, hook, req.effect.nat, at, route) !== 'ok') return 'DROP'
+  if (applyNatRequest(run, hook, req.effect.nat, req.at, route) !== 'ok') return 'DROP'
   if (manip === 'src') noteTupleClash(run, hook)
   return 'ACCEPT'
-}
-
-function lastMatchedRule(run: Run, hook: HookName): {table: string; chain: string; index: number} {
-  for (let i = run.events.length - 1; i >= 0; i--) {
-    const e = run.events[i]
-    if (e.type === 'rule' && e.matched && e.hook === hook) return {table: e.table, chain: e.chain, index: e.rule.index}
-  }
-  return {table: 'nat', chain: hook, index: 0}
 }
 
 function routeInput(run: Run): RouteResult {

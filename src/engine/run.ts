@@ -104,7 +104,7 @@ export class Run {
   }
 
   /** Performs what targets returned; targets themselves never change anything. */
-  applyEffects(effects: Effect[], hook: HookName): void {
+  applyEffects(effects: Effect[], hook: HookName, at: RuleRef): void {
     for (const e of effects) {
       switch (e.kind) {
         case 'mark':
@@ -133,7 +133,7 @@ export class Run {
           break
         }
         case 'nat':
-          this.natRequests.push({hook, effect: e})
+          this.natRequests.push({at, effect: e})
           break
         default:
           break
@@ -142,7 +142,14 @@ export class Run {
   }
 
   /** NAT targets that matched during this hook's nat table walk, consumed by the NAT core (engine/nat.ts). */
-  natRequests: {hook: HookName; effect: Extract<Effect, {kind: 'nat'}>}[] = []
+  natRequests: {at: RuleRef; effect: Extract<Effect, {kind: 'nat'}>}[] = []
+}
+
+/** Where a rule is: for steps that name the rule that caused them (a NAT binding). */
+export interface RuleRef {
+  table: string
+  chain: string
+  index: number
 }
 
 export function untracked(pkt: PacketState): CtView {

@@ -96,7 +96,7 @@ export function walkTable(run: Run, table: Table, hook: HookName): TableVerdict 
     const result = target ? target.kind.apply(target.spec, ctx) : {verdict: 'CONTINUE' as const, effects: []}
     const targetChain = result.verdict === 'JUMP' || result.verdict === 'GOTO' ? (target!.spec as {chain: string}).chain : undefined
     run.emit({type: 'rule', rule, matched: true, matches: steps, verdict: result.verdict, target: targetChain, effects: result.effects, ctx, ...where(cur)})
-    run.applyEffects(result.effects, hook)
+    run.applyEffects(result.effects, hook, {table: table.name, chain: cur.name, index: rule.index})
     switch (result.verdict) {
       case 'CONTINUE':
         i++
