@@ -7,7 +7,7 @@ import type {HookName} from '../model/ruleset.ts'
 import type {Disposition} from './events.ts'
 import {CT_STATUS, type CtView, type PacketState, type RouteResult} from './state.ts'
 import type {PacketSpec} from '../model/packet.ts'
-import {hookEntries, entryName} from './pipeline.ts'
+import {hookEntries, entryName, type HookEntry} from './pipeline.ts'
 import {walkTable, type TableVerdict} from './walk.ts'
 import {forwardingOff, ipv6LoopbackOnWire, martian, sourceInvalid} from './input-checks.ts'
 import {applyNatRequest, applyStoredMapping, noteTupleClash} from './nat.ts'
@@ -18,30 +18,32 @@ type HookResult = {verdict: 'ACCEPT'} | {verdict: Exclude<TableVerdict, 'ACCEPT'
 
 const DISPOSITION_OF: Record<Exclude<TableVerdict, 'ACCEPT'>, Disposition> = {DROP: 'drop', REJECT: 'reject', QUEUE: 'queue', STOLEN: 'stolen'}
 
+/** One entry of a hook's list (a table, conntrack, the NAT core, confirm). */
+function runEntry(run: Run, hook: HookName, entry: HookEntry, route?: RouteResult): TableVerdict {
+  switch (entry.kind) {
+    case 'table': {
+      const table = run.env.tables.get(entry.table)
+      return table ? walkTable(run, table, hook) : 'ACCEPT'
+    }
+    case 'conntrack':
+      conntrackIn(run, hook)
+      return 'ACCEPT'
+    case 'nat':
+      return natHook(run, hook, entry.manip, route)
+    case 'confirm':
+      if (run.pkt.ct?.origin === 'new' && !(run.pkt.ct.status & CT_STATUS.CONFIRMED)) {
+        run.updateCt({status: run.pkt.ct.status | CT_STATUS.CONFIRMED})
+        run.emit({type: 'conntrack', family: run.family, hook, action: 'confirm', state: run.pkt.ct.state, text: `the new entry ${tupleText(run.pkt.ct.orig)} is confirmed (inserted in the conntrack table)`})
+      }
+      return 'ACCEPT'
+  }
+}
+
 function runHook(run: Run, hook: HookName, route?: RouteResult): HookResult {
   const entries = hookEntries(hook)
   run.emit({type: 'hook', family: run.family, hook, entries: entries.map(entryName)})
   for (const entry of entries) {
-    let v: TableVerdict = 'ACCEPT'
-    switch (entry.kind) {
-      case 'table': {
-        const table = run.env.tables.get(entry.table)
-        if (table) v = walkTable(run, table, hook)
-        break
-      }
-      case 'conntrack':
-        conntrackIn(run, hook)
-        break
-      case 'nat':
-        v = natHook(run, hook, entry.manip, route)
-        break
-      case 'confirm':
-        if (run.pkt.ct?.origin === 'new' && !(run.pkt.ct.status & CT_STATUS.CONFIRMED)) {
-          run.updateCt({status: run.pkt.ct.status | CT_STATUS.CONFIRMED})
-          run.emit({type: 'conntrack', family: run.family, hook, action: 'confirm', state: run.pkt.ct.state, text: `the new entry ${tupleText(run.pkt.ct.orig)} is confirmed (inserted in the conntrack table)`})
-        }
-        break
-    }
+    const v = runEntry(run, hook, entry, route)
     if (v !== 'ACCEPT') return {verdict: v}
   }
   return {verdict: 'ACCEPT'}
@@ -196,12 +198,7 @@ export function outbound(run: Run): Disposition {
   run.emit({type: 'hook', family: run.family, hook, entries: hookEntries(hook).map(entryName)})
   for (const entry of hookEntries(hook)) {
     const before = run.pkt
-    let v: TableVerdict = 'ACCEPT'
-    if (entry.kind === 'table') {
-      const table = run.env.tables.get(entry.table)
-      if (table) v = walkTable(run, table, hook)
-    } else if (entry.kind === 'conntrack') conntrackIn(run, hook)
-    else if (entry.kind === 'nat') v = natHook(run, hook, entry.manip, route)
+    const v = runEntry(run, hook, entry, route)
     if (v !== 'ACCEPT') return verdictEnd(run, hook, v)
     // ip_route_me_harder after mangle OUTPUT (ipt_mangle_out) when saddr/daddr/mark/tos changed, and after
     // nat OUTPUT when the destination changed (nf_nat_ipv4_local_fn).
