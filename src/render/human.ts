@@ -21,7 +21,9 @@ const COLLAPSE = 4
 export function renderTrace(r: TraceResult, opts: HumanOptions): string {
   const c = (style: Style, s: string) => (opts.color ? styleText(style, s) : s)
   const out: string[] = []
-  out.push(c('bold', `packet ${r.spec.id !== undefined ? `${r.spec.id}: ` : ''}${packetLine(r.spec)}`))
+  const flow = r.spec.flow ? ` (${r.spec.flow.kind === 'related' ? 'ICMP error about' : `${r.spec.flow.kind} of`} ${r.spec.flow.of})` : ''
+  const forced = r.spec.ct ? ` [--ct ${r.spec.ct}]` : ''
+  out.push(c('bold', `packet ${r.spec.id !== undefined ? `${r.spec.id}${flow}: ` : flow ? `${flow.trim()}: ` : ''}${packetLine(r.spec)}${forced}`))
   for (const w of r.warnings) out.push(c('yellow', `warning: ${w}`))
   if (r.outcomes.length > 1) {
     out.push(`${r.outcomes.length} possible paths (random choices the kernel makes):`)
