@@ -79,3 +79,18 @@ test('a rejected packet: disposition reject, final is the packet as it was when 
   assert.equal(dropped.disposition, 'drop')
   assert.ok(dropped.steps.some((x) => x.type === 'policy' && x.chain === 'FORWARD' && x.verdict === 'DROP'))
 })
+
+test('an unmodelled match and target are reported with the assumption made, not silently', () => {
+  const s = new Session(snapshotOf({
+    'iptables-save.txt': '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT DROP [0:0]\n-A OUTPUT -m nfacct --nfacct-name x -j AUDIT --type accept\n-A OUTPUT -p tcp -j ACCEPT\nCOMMIT\n',
+  }))
+  const o = traceJson(trace(s, 'tcp 10.0.0.1:1234 > 10.0.0.2:80 local')).outcomes[0]
+  const rule = o.steps.find((x) => x.type === 'rule' && x.chain === 'OUTPUT' && x.index === 1) as Record<string, any>
+  assert.equal(rule.matched, true)
+  assert.equal(rule.matches[0].unmodelled, true)
+  assert.match(rule.matches[0].assumed, /not modelled/)
+  assert.equal(rule.verdict, 'CONTINUE')
+  assert.equal(rule.effects[0].kind, 'note')
+  assert.equal(rule.effects[0].unmodelled, true)
+  assert.match(rule.effects[0].text, /AUDIT.*not modelled.*continue/)
+})
