@@ -60,10 +60,8 @@ export function sourceInvalid(run: Run): string | undefined {
   const acceptLocal = conf(run, 'accept_local', p.iif)
   if (mode === 0 && !run.env.customRules) {
     if (acceptLocal) return undefined
-    for (const iface of run.env.interfaces.values()) {
-      if (iface.addrs.some((a) => a.addr.family === 4 && a.addr.v4 === p.src.v4)) return `source ${p.src.text} is this host's own address (on ${iface.name}) and accept_local=0: martian source, dropped`
-    }
-    return undefined
+    const dev = run.env.ownAddrs.get(p.src.text)
+    return dev ? `source ${p.src.text} is this host's own address (on ${dev}) and accept_local=0: martian source, dropped` : undefined
   }
   const validMark = conf(run, 'src_valid_mark', p.iif)
   const back = run.env.router.lookup({family: 4, dst: p.src, src: p.dst, mark: validMark ? p.mark : 0, tos: p.tos})

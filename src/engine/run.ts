@@ -15,6 +15,8 @@ import {CT_STATUS, type CtView, type EvalContext, type PacketState, type Router,
 export interface RunEnv {
   router: Router
   interfaces: Map<string, Interface>
+  /** Every address configured on a device → the device (inet_lookup_ifaddr_rcu), built once per session. */
+  ownAddrs: Map<string, string>
   conntrack: ConntrackTable
   /** ip rules beyond the kernel's defaults exist (fib4_has_custom_rules: source validation then looks up in full). */
   customRules: boolean

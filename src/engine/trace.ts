@@ -43,6 +43,8 @@ export class Session {
   private readonly conntrack: ConntrackTable
   private counters = new Map<object, number>()
   private readonly customRules: boolean
+  private readonly tcpLoose: boolean
+  private readonly ownAddrs = new Map<string, string>()
   /** What each packet of this run (by id) left behind, for packets that continue its connection. */
   private flows = new Map<string, FlowOrigin>()
 
@@ -52,6 +54,8 @@ export class Session {
     this.conntrack = new ConntrackTable(snapshot.conntrack, snapshot.present.has('conntrack'))
     const defaults = new Set(['0 local', '32766 main', '32767 default'])
     this.customRules = snapshot.rules.some((r) => r.family === 4 && !(defaults.has(`${r.priority} ${r.table}`) && r.action === 'lookup' && !r.src && !r.dst && !r.iif && !r.oif && r.fwmark === undefined))
+    this.tcpLoose = snapshot.sysctl.get('net.netfilter.nf_conntrack_tcp_loose') !== '0'
+    for (const i of snapshot.interfaces) for (const a of i.addrs) if (!this.ownAddrs.has(a.addr.text)) this.ownAddrs.set(a.addr.text, i.name)
     for (const rs of Object.values(snapshot.iptables)) for (const t of rs.tables.values()) indexChains(t.chains.values())
   }
 
@@ -68,7 +72,7 @@ export class Session {
     const origin = spec.flow && this.flows.get(String(spec.flow.of))
     return {
       router: this.router, interfaces: this.interfaces, conntrack: this.conntrack, tables: this.tables(spec.family),
-      customRules: this.customRules, tcpLoose: this.snapshot.sysctl.get('net.netfilter.nf_conntrack_tcp_loose') !== '0',
+      ownAddrs: this.ownAddrs, customRules: this.customRules, tcpLoose: this.tcpLoose,
       sets: this.snapshot.ipsets, sysctl: this.snapshot.sysctl, counters: this.counters, prefix,
       ...(origin ? {flow: {ref: spec.flow!, ct: origin.ct}} : {}),
       ...(spec.ct ? {forcedCt: spec.ct} : {}),

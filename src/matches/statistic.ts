@@ -7,7 +7,7 @@
  * when the rule is re-created. `!` (on --probability / --every) sets XT_STATISTIC_INVERT.
  */
 import {OptionError, type MatchKind} from './types.ts'
-import {optionTable, value} from './util/options.ts'
+import {optionTable, required, value} from './util/options.ts'
 import {parseUint} from './util/numbers.ts'
 import {withNegation} from './util/negate.ts'
 
@@ -34,8 +34,7 @@ export const statistic: MatchKind<StatisticSpec> = {
   options: table.names,
   parse(opts) {
     const o = table.read(opts)
-    const mode = o.get('mode')
-    if (!mode) throw new OptionError('--mode is required')
+    const mode = required(o, 'mode')
     if (mode.negated) throw new OptionError('--mode cannot be negated')
     const invert = [...o.values()].some((x) => x.negated)
     const text = [...o.values()].map((x) => x.text).join(' ')

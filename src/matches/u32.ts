@@ -7,7 +7,7 @@
  * to fail.
  */
 import {OptionError, type MatchKind} from './types.ts'
-import {optionTable, value} from './util/options.ts'
+import {optionTable, required, value} from './util/options.ts'
 import {withNegation} from './util/negate.ts'
 import {packetBytes, SYNTHETIC_HEADERS} from './util/packet-bytes.ts'
 
@@ -83,8 +83,7 @@ export const u32: MatchKind<U32Spec> = {
   name: 'u32',
   options: table.names,
   parse(opts) {
-    const o = table.read(opts).get('u32')
-    if (!o) throw new OptionError('--u32 is required')
+    const o = required(table.read(opts), 'u32')
     return {tests: parseU32(value(o)), invert: o.negated, text: o.text}
   },
   eval(spec, ctx) {
